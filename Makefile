@@ -1,0 +1,46 @@
+# azlogs: every target sets itself up first (a project-local .venv and Azurite from npm).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo ui lint format bench clean stack-down
+
+setup: $(STAMP) node_modules/.package-lock.json
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: setup
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy azlogs_pipeline/config.py azlogs_pipeline/ingest azlogs_pipeline/lake
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: setup
+	$(BIN)/python -m azlogs_pipeline.demo
+
+ui: setup
+	$(BIN)/python -m azlogs_pipeline.ui
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+stack-down: setup
+	$(BIN)/azlogs stack down
+
+clean:
+	rm -rf $(VENV) node_modules .azlogs-stack

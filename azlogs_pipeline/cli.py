@@ -1,0 +1,182 @@
+"""The `azlogs` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from azlogs_pipeline.config import ConfigError
+
+if TYPE_CHECKING:
+    from azlogs_pipeline.publish import PublishResult
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible; the message says what to do."""
+
+
+def _stack(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.local import stack
+
+    directory = Path(args.dir)
+    if args.action == "up":
+        state = stack.up(
+            directory,
+            hubs=tuple(args.hub or stack.DEFAULT_HUBS),
+            partitions=args.partitions,
+            eventhubs_port=args.eventhubs_port,
+            blob_port=args.blob_port,
+        )
+        print(stack.export_lines(state))
+        print(
+            f"# written to {state.env_file}; load it with: source {state.env_file}", file=sys.stderr
+        )
+        return 0
+    if args.action == "down":
+        stopped = stack.down(directory)
+        print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+        return 0
+    services = stack.status(directory)
+    if not services:
+        print(f"no stack started from {directory.resolve()}")
+        return 1
+    for name, info in services.items():
+        state = "up" if info["answering"] else ("starting" if info["running"] else "down")
+        print(f"{name:10} {state:8} pid={info['pid']} port={info['port']}")
+    return 0 if all(info["answering"] for info in services.values()) else 1
+
+
+def _parse_start(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(
+            f"--start {value!r} is not an ISO date or time, e.g. 2026-11-01T00:00Z"
+        ) from exc
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.local.generator import GeneratorOptions, generate, write_ndjson
+
+    if not args.out and not args.publish:
+        raise UsageError(
+            "Say where the logs go: --out FILE (NDJSON) or --publish (to the Event Hub)."
+        )
+    options = GeneratorOptions(
+        records=args.records,
+        hours=args.hours,
+        seed=args.seed,
+        start=_parse_start(args.start),
+        malformed_rate=args.malformed_rate,
+    )
+    result = generate(options)
+    print(f"generated {len(result.records):,} records in {len(result.bodies):,} bodies")
+    if args.out:
+        path = write_ndjson(result, Path(args.out))
+        print(f"wrote {path} and its ground truth {path}.truth.json")
+    if args.publish:
+        published = _publish_to_hub(
+            args.hub, [(f"body {i}", b) for i, b in enumerate(result.bodies)]
+        )
+        return 0 if not published.too_large else 1
+    return 0
+
+
+def _publish_to_hub(
+    hub: str | None, bodies: Sequence[tuple[str, bytes]], **options: str | None
+) -> PublishResult:
+    from azlogs_pipeline.config import load_eventhub_settings
+    from azlogs_pipeline.ingest.clients import make_producer
+    from azlogs_pipeline.publish import publish_bodies
+
+    settings = load_eventhub_settings()
+    target = hub or settings.names[0]
+    with make_producer(settings, target) as producer:
+        result = publish_bodies(producer, bodies, **options)
+    print(
+        f"published {result.events:,} events ({result.bytes:,} bytes) to {target} in {result.batches} batches"
+    )
+    for origin in result.too_large:
+        print(f"not sent, larger than the hub's size limit: {origin}", file=sys.stderr)
+    return result
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.publish import read_bodies
+
+    bodies = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(
+                f"{path} is not a file. Give NDJSON files (one body per line) or .json files."
+            )
+        bodies.extend(read_bodies(path))
+    result = _publish_to_hub(
+        args.hub, bodies, partition_key=args.partition_key, partition_id=args.partition_id
+    )
+    return 0 if not result.too_large else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="azlogs", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    stack = commands.add_parser("stack", help="start, stop or inspect the offline local stack")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument(
+        "--hub", action="append", help="Event Hub to create (repeatable; default adlogs)"
+    )
+    stack.add_argument("--partitions", type=int, default=4)
+    stack.add_argument("--eventhubs-port", type=int, default=5672)
+    stack.add_argument("--blob-port", type=int, default=10000)
+    stack.add_argument(
+        "--dir", default=".azlogs-stack", help="where the stack keeps its data and state"
+    )
+    stack.set_defaults(handler=_stack)
+
+    gen = commands.add_parser("generate", help="write or publish synthetic Entra and Activity logs")
+    gen.add_argument("--records", type=int, default=10_000)
+    gen.add_argument("--hours", type=int, default=24)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--start", help="first hour (ISO 8601, UTC if no zone); default: HOURS ago")
+    gen.add_argument("--out", help="NDJSON file to write (one body per line)")
+    gen.add_argument("--publish", action="store_true", help="send the bodies to the Event Hub")
+    gen.add_argument("--hub", help="Event Hub to publish to (default: the first configured)")
+    gen.add_argument("--malformed-rate", type=float, default=0.0)
+    gen.set_defaults(handler=_generate)
+
+    pub = commands.add_parser("publish", help="send NDJSON or .json bodies to the Event Hub")
+    pub.add_argument("files", nargs="+")
+    pub.add_argument("--hub", help="Event Hub to publish to (default: the first configured)")
+    target = pub.add_mutually_exclusive_group()
+    target.add_argument("--partition-key")
+    target.add_argument("--partition-id")
+    pub.set_defaults(handler=_publish)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `azlogs` console script."""
+    from azlogs_pipeline.local.processes import ServiceError
+
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (ConfigError, UsageError, ServiceError) as exc:
+        print(f"azlogs: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Every setting of azlogs, read from the environment in one place and validated.
+
+Each problem is reported with the variable's name and what to do about it. Secret values (connection
+strings, account keys) are wrapped in :class:`Secret`, whose ``repr`` and ``str`` never show them, and
+are never quoted in an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+
+DEFAULT_CONTAINER = "azurelogs"
+DEFAULT_CONSUMER_GROUP = "$Default"
+DEFAULT_DATA_DIR = "./data"
+
+StartPosition = Literal["earliest", "latest"]
+Transport = Literal["amqp", "websocket"]
+
+_HUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$")
+_CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the variable and the fix."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, a log line or an f-string."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """The secret value itself: pass it to an SDK, never to a logger."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def parse_connection_string(value: str, variable: str) -> dict[str, str]:
+    """Split an Azure ``Key=Value;...`` connection string; keys are matched case-insensitively."""
+    parts: dict[str, str] = {}
+    for item in value.strip().strip(";").split(";"):
+        if not item.strip():
+            continue
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ConfigError(
+                f"{variable} is not a valid connection string (an element has no '='). "
+                "Copy the whole value from the Azure portal ('Shared access policies' or "
+                "'Access keys'), without quotes."
+            )
+        parts[key.strip().lower()] = val.strip()
+    return parts
+
+
+@dataclass(frozen=True)
+class EventHubSettings:
+    """Where the logs come from."""
+
+    names: tuple[str, ...]
+    consumer_group: str = DEFAULT_CONSUMER_GROUP
+    connection_string: Secret | None = None
+    fully_qualified_namespace: str | None = None
+    transport: Transport = "amqp"
+    start_position: StartPosition = "earliest"
+
+    @property
+    def uses_entra_id(self) -> bool:
+        """True when the pipeline signs in with DefaultAzureCredential instead of a key."""
+        return self.connection_string is None
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """The storage account and container that hold checkpoints and ownership blobs."""
+
+    container: str = DEFAULT_CONTAINER
+    connection_string: Secret | None = None
+    account_name: str | None = None
+    account_key: Secret | None = None
+    account_url: str | None = None
+
+    @property
+    def uses_entra_id(self) -> bool:
+        return self.connection_string is None and self.account_key is None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one pipeline deployment."""
+
+    eventhub: EventHubSettings
+    storage: StorageSettings
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+
+
+def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
+    if environ is not None:
+        return dict(environ)
+    merged = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    merged.update(os.environ)
+    return merged
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (_get(env, name) or default).lower()
+    if value not in allowed:
+        raise ConfigError(
+            f"{name}={value!r} is not valid. Use one of: {', '.join(allowed)} (default {default})."
+        )
+    return value
+
+
+def _hub_names(env: Mapping[str, str], entity_path: str | None) -> tuple[str, ...]:
+    raw = _get(env, "AZLOGS_EVENTHUB_NAME") or entity_path
+    if not raw:
+        raise ConfigError(
+            "AZLOGS_EVENTHUB_NAME is not set. Set it to the Event Hub's name (not the namespace), "
+            "or to a comma-separated list of names, e.g. AZLOGS_EVENTHUB_NAME=insights-logs-signinlogs."
+        )
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    for name in names:
+        if not _HUB_NAME.match(name):
+            raise ConfigError(
+                f"AZLOGS_EVENTHUB_NAME contains {name!r}, which is not a valid Event Hub name. "
+                "Names have 1-256 letters, digits, '.', '-' or '_', and start and end with a letter "
+                "or digit."
+            )
+    return names
+
+
+def _eventhub(env: Mapping[str, str]) -> EventHubSettings:
+    conn = _get(env, "AZLOGS_EVENTHUB_CONNECTION_STRING")
+    namespace = _get(env, "AZLOGS_EVENTHUB_NAMESPACE")
+    entity_path = None
+    if conn:
+        parts = parse_connection_string(conn, "AZLOGS_EVENTHUB_CONNECTION_STRING")
+        if not parts.get("endpoint", "").startswith("sb://"):
+            raise ConfigError(
+                "AZLOGS_EVENTHUB_CONNECTION_STRING has no 'Endpoint=sb://...' element. Copy the "
+                "'Connection string-primary key' of a shared access policy of the Event Hub or its "
+                "namespace."
+            )
+        if "sharedaccesskey" not in parts and "sharedaccesssignature" not in parts:
+            raise ConfigError(
+                "AZLOGS_EVENTHUB_CONNECTION_STRING has no SharedAccessKey. Copy the full "
+                "'Connection string-primary key', or unset it and set AZLOGS_EVENTHUB_NAMESPACE "
+                "to sign in with Entra ID."
+            )
+        entity_path = parts.get("entitypath")
+    elif not namespace:
+        raise ConfigError(
+            "Neither AZLOGS_EVENTHUB_CONNECTION_STRING nor AZLOGS_EVENTHUB_NAMESPACE is set. Set "
+            "the connection string of the Event Hub (primary key), or set "
+            "AZLOGS_EVENTHUB_NAMESPACE=<namespace>.servicebus.windows.net to sign in with Entra ID "
+            "(DefaultAzureCredential)."
+        )
+    if namespace and "." not in namespace:
+        namespace = f"{namespace}.servicebus.windows.net"
+    consumer_group = _get(env, "AZLOGS_CONSUMER_GROUP") or DEFAULT_CONSUMER_GROUP
+    return EventHubSettings(
+        names=_hub_names(env, entity_path),
+        consumer_group=consumer_group,
+        connection_string=Secret(conn) if conn else None,
+        fully_qualified_namespace=namespace,
+        transport=_choice(env, "AZLOGS_TRANSPORT", "amqp", ("amqp", "websocket")),  # type: ignore[arg-type]
+        start_position=_choice(  # type: ignore[arg-type]
+            env, "AZLOGS_START_POSITION", "earliest", ("earliest", "latest")
+        ),
+    )
+
+
+def _container(env: Mapping[str, str]) -> str:
+    container = _get(env, "AZLOGS_STORAGE_CONTAINER") or DEFAULT_CONTAINER
+    if not _CONTAINER_NAME.match(container):
+        raise ConfigError(
+            f"AZLOGS_STORAGE_CONTAINER={container!r} is not a valid container name. Container "
+            "names have 3-63 lower-case letters, digits and single hyphens, and start and end with "
+            "a letter or digit."
+        )
+    return container
+
+
+def _storage(env: Mapping[str, str]) -> StorageSettings:
+    container = _container(env)
+    conn = _get(env, "AZLOGS_STORAGE_CONNECTION_STRING")
+    name = _get(env, "AZLOGS_STORAGE_ACCOUNT_NAME")
+    key = _get(env, "AZLOGS_STORAGE_ACCOUNT_KEY")
+    url = _get(env, "AZLOGS_STORAGE_ACCOUNT_URL")
+    if conn:
+        parts = parse_connection_string(conn, "AZLOGS_STORAGE_CONNECTION_STRING")
+        if not (
+            {"accountname", "blobendpoint"} & parts.keys() or parts.get("usedevelopmentstorage")
+        ):
+            raise ConfigError(
+                "AZLOGS_STORAGE_CONNECTION_STRING names no account. Copy the storage account's "
+                "'Connection string' from 'Access keys' in the Azure portal."
+            )
+        return StorageSettings(container=container, connection_string=Secret(conn))
+    if key and not name:
+        raise ConfigError(
+            "AZLOGS_STORAGE_ACCOUNT_KEY is set but AZLOGS_STORAGE_ACCOUNT_NAME is not. Set the "
+            "storage account's name too."
+        )
+    if name and not _ACCOUNT_NAME.match(name):
+        raise ConfigError(
+            f"AZLOGS_STORAGE_ACCOUNT_NAME={name!r} is not a valid storage account name "
+            "(3-24 lower-case letters and digits)."
+        )
+    if name and key:
+        return StorageSettings(
+            container=container,
+            account_name=name,
+            account_key=Secret(key),
+            account_url=url or f"https://{name}.blob.core.windows.net",
+        )
+    if url or name:
+        return StorageSettings(
+            container=container,
+            account_name=name,
+            account_url=url or f"https://{name}.blob.core.windows.net",
+        )
+    raise ConfigError(
+        "No storage account is configured for checkpoints. Set AZLOGS_STORAGE_ACCOUNT_NAME and "
+        "AZLOGS_STORAGE_ACCOUNT_KEY (key 1 from 'Access keys'), or AZLOGS_STORAGE_CONNECTION_STRING, "
+        "or AZLOGS_STORAGE_ACCOUNT_URL to sign in with Entra ID."
+    )
+
+
+def load_eventhub_settings(environ: Mapping[str, str] | None = None) -> EventHubSettings:
+    """The Event Hubs settings alone (enough to publish)."""
+    return _eventhub(_environment(environ))
+
+
+def load_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory alone: it needs no Azure settings (catalog, status, tests)."""
+    env = _environment(environ)
+    return Path(_get(env, "AZLOGS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; ``environ`` defaults to the process environment plus .env.
+
+    Raises :class:`ConfigError` with one clear message on the first problem found.
+    """
+    env = _environment(environ)
+    return Settings(
+        eventhub=_eventhub(env),
+        storage=_storage(env),
+        data_dir=load_data_dir(env),
+    )

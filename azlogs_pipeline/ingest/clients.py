@@ -1,0 +1,98 @@
+"""Azure SDK clients built from :class:`~azlogs_pipeline.config.Settings`, and nowhere else.
+
+With a connection string or account key the SDK signs requests with it; without one, azure-identity's
+DefaultAzureCredential is used (managed identity, workload identity, Azure CLI login, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.credentials import AzureNamedKeyCredential
+from azure.eventhub import EventHubConsumerClient, EventHubProducerClient, TransportType
+from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
+from azure.storage.blob import ContainerClient
+
+from azlogs_pipeline.config import EventHubSettings, Settings, StorageSettings
+
+
+def _credential() -> Any:
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def _transport(settings: EventHubSettings) -> TransportType:
+    return (
+        TransportType.AmqpOverWebsocket if settings.transport == "websocket" else TransportType.Amqp
+    )
+
+
+def make_producer(settings: EventHubSettings, hub: str) -> EventHubProducerClient:
+    """A producer for one Event Hub."""
+    if settings.connection_string is not None:
+        return EventHubProducerClient.from_connection_string(
+            settings.connection_string.get(), eventhub_name=hub, transport_type=_transport(settings)
+        )
+    assert settings.fully_qualified_namespace is not None
+    return EventHubProducerClient(
+        settings.fully_qualified_namespace,
+        hub,
+        _credential(),
+        transport_type=_transport(settings),
+    )
+
+
+def make_consumer(
+    settings: EventHubSettings, hub: str, checkpoint_store: Any = None, **kwargs: Any
+) -> EventHubConsumerClient:
+    """A consumer of one Event Hub in the configured consumer group."""
+    common: dict[str, Any] = {
+        "consumer_group": settings.consumer_group,
+        "eventhub_name": hub,
+        "transport_type": _transport(settings),
+        "checkpoint_store": checkpoint_store,
+        **kwargs,
+    }
+    if settings.connection_string is not None:
+        return EventHubConsumerClient.from_connection_string(
+            settings.connection_string.get(), **common
+        )
+    assert settings.fully_qualified_namespace is not None
+    return EventHubConsumerClient(
+        settings.fully_qualified_namespace, credential=_credential(), **common
+    )
+
+
+def make_container_client(settings: StorageSettings) -> ContainerClient:
+    """The checkpoint container's client."""
+    if settings.connection_string is not None:
+        return ContainerClient.from_connection_string(
+            settings.connection_string.get(), settings.container
+        )
+    assert settings.account_url is not None
+    credential: Any = (
+        AzureNamedKeyCredential(settings.account_name or "", settings.account_key.get())
+        if settings.account_key is not None
+        else _credential()
+    )
+    return ContainerClient(settings.account_url, settings.container, credential=credential)
+
+
+def make_checkpoint_store(settings: StorageSettings) -> BlobCheckpointStore:
+    """Microsoft's blob checkpoint store on the configured container (standard blob layout)."""
+    client = make_container_client(settings)
+    return BlobCheckpointStore(client.url, settings.container, container_client=client)
+
+
+def ensure_container(settings: Settings) -> None:
+    """Create the checkpoint container when it does not exist yet."""
+    from azure.core.exceptions import ResourceExistsError
+
+    client = make_container_client(settings.storage)
+    try:
+        client.create_container()
+    except ResourceExistsError:
+        pass
+    finally:
+        client.close()

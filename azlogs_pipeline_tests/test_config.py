@@ -1,0 +1,109 @@
+"""Settings: every variable validated, with a message naming it; secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from azlogs_pipeline.config import ConfigError, load_eventhub_settings, load_settings
+
+KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
+EH = (
+    "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;"
+    f"SharedAccessKey={KEY};EntityPath=insights-logs-signinlogs"
+)
+BASE = {
+    "AZLOGS_EVENTHUB_CONNECTION_STRING": EH,
+    "AZLOGS_STORAGE_ACCOUNT_NAME": "contosologs",
+    "AZLOGS_STORAGE_ACCOUNT_KEY": KEY,
+}
+
+
+def test_defaults_and_entity_path() -> None:
+    settings = load_settings(BASE)
+    assert settings.eventhub.names == ("insights-logs-signinlogs",)
+    assert settings.eventhub.consumer_group == "$Default"
+    assert settings.eventhub.start_position == "earliest"
+    assert settings.eventhub.transport == "amqp"
+    assert settings.storage.container == "azurelogs"
+    assert settings.storage.account_url == "https://contosologs.blob.core.windows.net"
+    assert str(settings.data_dir) == "data"
+
+
+def test_hub_list_and_choices() -> None:
+    env = {
+        **BASE,
+        "AZLOGS_EVENTHUB_NAME": "signins, audit ,signins",
+        "AZLOGS_TRANSPORT": "WebSocket",
+        "AZLOGS_START_POSITION": "latest",
+        "AZLOGS_CONSUMER_GROUP": "azlogs",
+    }
+    hub = load_eventhub_settings(env)
+    assert hub.names == ("signins", "audit")
+    assert (hub.transport, hub.start_position, hub.consumer_group) == (
+        "websocket",
+        "latest",
+        "azlogs",
+    )
+
+
+def test_secrets_never_in_repr() -> None:
+    settings = load_settings(BASE)
+    assert KEY not in repr(settings)
+    assert KEY not in str(settings)
+    assert KEY not in f"{settings.storage.account_key}"
+    assert settings.storage.account_key is not None
+    assert settings.storage.account_key.get() == KEY
+
+
+def test_namespace_with_entra_id() -> None:
+    env = {
+        "AZLOGS_EVENTHUB_NAMESPACE": "contoso",
+        "AZLOGS_EVENTHUB_NAME": "adlogs",
+        "AZLOGS_STORAGE_ACCOUNT_URL": "https://contosologs.blob.core.windows.net",
+    }
+    settings = load_settings(env)
+    assert settings.eventhub.fully_qualified_namespace == "contoso.servicebus.windows.net"
+    assert settings.eventhub.uses_entra_id and settings.storage.uses_entra_id
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"AZLOGS_EVENTHUB_CONNECTION_STRING": ""}, "AZLOGS_EVENTHUB_NAMESPACE"),
+        ({"AZLOGS_EVENTHUB_CONNECTION_STRING": f"SharedAccessKey={KEY}"}, "Endpoint"),
+        (
+            {"AZLOGS_EVENTHUB_CONNECTION_STRING": f"Endpoint=sb://x/;SharedAccessKey={KEY};oops"},
+            "valid connection string",
+        ),
+        ({"AZLOGS_EVENTHUB_NAME": "bad/name"}, "AZLOGS_EVENTHUB_NAME"),
+        ({"AZLOGS_STORAGE_CONTAINER": "Bad_Container"}, "AZLOGS_STORAGE_CONTAINER"),
+        ({"AZLOGS_STORAGE_CONTAINER": "a--b"}, "AZLOGS_STORAGE_CONTAINER"),
+        ({"AZLOGS_STORAGE_ACCOUNT_NAME": ""}, "AZLOGS_STORAGE_ACCOUNT_NAME"),
+        ({"AZLOGS_START_POSITION": "middle"}, "AZLOGS_START_POSITION"),
+        ({"AZLOGS_TRANSPORT": "http"}, "AZLOGS_TRANSPORT"),
+    ],
+)
+def test_errors_name_the_variable_and_hide_secrets(change: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, **change})
+    assert variable in str(caught.value)
+    assert KEY not in str(caught.value)
+
+
+def test_no_storage_at_all() -> None:
+    env = {"AZLOGS_EVENTHUB_CONNECTION_STRING": EH}
+    with pytest.raises(ConfigError, match="AZLOGS_STORAGE_ACCOUNT_NAME"):
+        load_settings(env)
+
+
+def test_dotenv_file_is_honoured(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*BASE, "AZLOGS_EVENTHUB_NAME", "AZLOGS_DATA_DIR"]:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text(
+        "\n".join(f"{k}={v}" for k, v in BASE.items()) + "\nAZLOGS_DATA_DIR=/srv/azlogs\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert str(settings.data_dir) == "/srv/azlogs"
+    monkeypatch.setenv("AZLOGS_DATA_DIR", "/override")
+    assert str(load_settings().data_dir) == "/override"
