@@ -106,12 +106,26 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class DrainSettings:
+    """How much one drain of one partition may do, and how big its flushes are."""
+
+    max_events: int | None = None
+    max_seconds: float | None = None
+    flush_records: int = 50_000
+    flush_bytes: int = 64 * 1024 * 1024
+    receive_batch: int = 100
+    idle_seconds: float = 5.0
+    ownership_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one pipeline deployment."""
 
     eventhub: EventHubSettings
     storage: StorageSettings
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+    drain: DrainSettings = field(default_factory=DrainSettings)
 
 
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
@@ -252,6 +266,35 @@ def _storage(env: Mapping[str, str]) -> StorageSettings:
     )
 
 
+def _number(env: Mapping[str, str], name: str, default: float | None, hint: str) -> float | None:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} is not a positive number. {hint}")
+    return value
+
+
+def _drain(env: Mapping[str, str]) -> DrainSettings:
+    max_events = _number(
+        env, "AZLOGS_DRAIN_MAX_EVENTS", None, "Leave it unset to drain until caught up."
+    )
+    flush_records = _number(env, "AZLOGS_FLUSH_RECORDS", 50_000, "Default 50000 records.")
+    flush_mb = _number(env, "AZLOGS_FLUSH_MB", 64, "Default 64 (MB).")
+    return DrainSettings(
+        max_events=int(max_events) if max_events else None,
+        max_seconds=_number(
+            env, "AZLOGS_DRAIN_MAX_SECONDS", None, "Leave it unset to drain until caught up."
+        ),
+        flush_records=int(flush_records or 50_000),
+        flush_bytes=int((flush_mb or 64) * 1024 * 1024),
+    )
+
+
 def load_eventhub_settings(environ: Mapping[str, str] | None = None) -> EventHubSettings:
     """The Event Hubs settings alone (enough to publish)."""
     return _eventhub(_environment(environ))
@@ -273,4 +316,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         eventhub=_eventhub(env),
         storage=_storage(env),
         data_dir=load_data_dir(env),
+        drain=_drain(env),
     )

@@ -107,3 +107,20 @@ def test_dotenv_file_is_honoured(tmp_path, monkeypatch: pytest.MonkeyPatch) -> N
     assert str(settings.data_dir) == "/srv/azlogs"
     monkeypatch.setenv("AZLOGS_DATA_DIR", "/override")
     assert str(load_settings().data_dir) == "/override"
+
+
+def test_drain_limits() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "AZLOGS_DRAIN_MAX_EVENTS": "1000",
+            "AZLOGS_FLUSH_MB": "8",
+            "AZLOGS_DRAIN_MAX_SECONDS": "30",
+        }
+    )
+    assert settings.drain.max_events == 1000
+    assert settings.drain.max_seconds == 30
+    assert settings.drain.flush_bytes == 8 * 1024 * 1024
+    assert load_settings(BASE).drain.max_events is None
+    with pytest.raises(ConfigError, match="AZLOGS_DRAIN_MAX_EVENTS"):
+        load_settings({**BASE, "AZLOGS_DRAIN_MAX_EVENTS": "lots"})
