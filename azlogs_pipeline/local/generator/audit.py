@@ -1,0 +1,366 @@
+"""AuditLogs records: directory changes (users, roles, groups, apps, policies).
+
+Includes the changes analysts look for (role assignments, users created then deleted within a day,
+guest to member conversions) as ordinary background activity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import Ctx
+from .population import User
+from .rand import weighted_table
+from .times import DAY
+
+ROLES = (
+    ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10"),
+    ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
+    ("Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"),
+    ("Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"),
+    ("Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8"),
+    ("Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"),
+)
+GROUPS = (
+    "All Staff",
+    "Finance",
+    "Engineering",
+    "VPN Users",
+    "Sales EMEA",
+    "Contractors",
+    "SharePoint Owners",
+    "Break Glass Exclusions",
+)
+# (activityDisplayName, category, operationType, loggedByService, target type, weight)
+ACTIVITIES = weighted_table(
+    [
+        (("Update user", "UserManagement", "Update", "Core Directory", "User"), 20),
+        (("Add member to group", "GroupManagement", "Assign", "Core Directory", "Group"), 14),
+        (("Remove member from group", "GroupManagement", "Unassign", "Core Directory", "Group"), 5),
+        (("Add user", "UserManagement", "Add", "Core Directory", "User"), 6),
+        (("Delete user", "UserManagement", "Delete", "Core Directory", "User"), 3),
+        (("Add member to role", "RoleManagement", "Assign", "Core Directory", "Role"), 3),
+        (("Remove member from role", "RoleManagement", "Unassign", "Core Directory", "Role"), 2),
+        (
+            (
+                "Add eligible member to role in PIM completed (permanent)",
+                "RoleManagement",
+                "Add",
+                "PIM",
+                "Role",
+            ),
+            1,
+        ),
+        (
+            (
+                "Update application",
+                "ApplicationManagement",
+                "Update",
+                "Core Directory",
+                "Application",
+            ),
+            5,
+        ),
+        (
+            (
+                "Update application - Certificates and secrets management",
+                "ApplicationManagement",
+                "Update",
+                "Core Directory",
+                "Application",
+            ),
+            2,
+        ),
+        (
+            (
+                "Consent to application",
+                "ApplicationManagement",
+                "Assign",
+                "Core Directory",
+                "ServicePrincipal",
+            ),
+            2,
+        ),
+        (
+            (
+                "Reset password (self-service)",
+                "UserManagement",
+                "Update",
+                "Self-service Password Management",
+                "User",
+            ),
+            4,
+        ),
+        (
+            (
+                "User registered security info",
+                "UserManagement",
+                "Add",
+                "Authentication Methods",
+                "User",
+            ),
+            4,
+        ),
+        (
+            (
+                "Update conditional access policy",
+                "Policy",
+                "Update",
+                "Conditional Access",
+                "Policy",
+            ),
+            1,
+        ),
+        (("Invite external user", "UserManagement", "Add", "Invited Users", "User"), 2),
+        (("Add device", "Device", "Add", "Core Directory", "Device"), 4),
+        (
+            (
+                "Update StsRefreshTokenValidFrom Timestamp",
+                "UserManagement",
+                "Update",
+                "Core Directory",
+                "User",
+            ),
+            5,
+        ),
+    ]
+)
+
+
+class AuditBuilder:
+    """Builds AuditLogs records; remembers recently created users so some get deleted."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.created: list[tuple[int, str, str, str]] = []  # (ticks, id, upn, display)
+
+    def _actor(self, ev_user: User | None) -> tuple[dict[str, Any], str]:
+        ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
+        if ev_user is not None or rng.random() < 0.65:
+            u = ev_user or rng.pick(ctx.pop.admins)
+            r = rng.random()
+            if r < 0.5:
+                ip = u.ip
+            elif r < 0.65:
+                ip = u.ipv6
+                q.seen["ip:ipv6"] += 1
+            else:
+                ip = q.odd_ip(u, "null_text" if r < 0.9 else None)
+            return {
+                "user": {
+                    "id": u.user_id,
+                    "displayName": None,
+                    "userPrincipalName": u.upn,
+                    "ipAddress": ip,
+                    "roles": [],
+                }
+            }, ip
+        sp = rng.pick(ctx.pop.service_principals + ctx.pop.microsoft_sps)
+        return {
+            "app": {
+                "appId": sp.app_id,
+                "displayName": sp.name,
+                "servicePrincipalId": sp.sp_id,
+                "servicePrincipalName": sp.name,
+            }
+        }, "<null>"
+
+    def _modified(self, name: str, old: Any, new: Any) -> dict[str, Any]:
+        q = self.ctx.q
+        return {
+            "displayName": name,
+            "oldValue": None if old is None else q.json_text(old, "audit_modified_properties"),
+            "newValue": None if new is None else q.json_text(new, "audit_modified_properties"),
+        }
+
+    def record(self, ev: int, proc: int) -> dict[str, Any]:
+        ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
+        pop = ctx.pop
+        name, category, op_type, service, target_type = rng.pick(ACTIVITIES)
+        initiated, caller_ip = self._actor(None)
+        modified: list[dict[str, Any]] = []
+        target: dict[str, Any]
+        if target_type == "User":
+            u = rng.pick(pop.users)
+            tid, tname, tupn = u.user_id, u.display, u.upn
+            if name == "Add user" or name == "Invite external user":
+                first = rng.pick(("Sam", "Robin", "Alex", "Jo", "Kim", "Lee"))
+                tid = rng.guid()
+                local = f"{first.lower()}.{rng.hexstr(5)}"
+                tupn = (
+                    f"{local}_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+                    if name == "Invite external user"
+                    else f"{local}@{pop.domain}"
+                )
+                tname = f"{first} {local[-5:].upper()}"
+                self.created.append((ev, tid, tupn, tname))
+                modified = [
+                    self._modified("AccountEnabled", [], [True]),
+                    self._modified("DisplayName", [], [tname]),
+                    self._modified("UserPrincipalName", [], [tupn]),
+                    self._modified("UserType", [], ["Guest" if "EXT" in tupn else "Member"]),
+                ]
+            elif name == "Delete user":
+                recent = [c for c in self.created[-50:] if ev - c[0] < DAY]
+                if recent and rng.random() < 0.7:
+                    _, tid, tupn, tname = rng.pick(recent)
+                    self.created = [c for c in self.created if c[1] != tid]
+            elif name == "Update user":
+                if u.user_type == "Guest" and rng.random() < 0.3:
+                    modified = [self._modified("UserType", ["Guest"], ["Member"])]
+                else:
+                    modified = [
+                        self._modified(
+                            rng.pick(
+                                (
+                                    "JobTitle",
+                                    "Department",
+                                    "StrongAuthenticationMethod",
+                                    "AssignedLicense",
+                                    "MobilePhone",
+                                )
+                            ),
+                            [rng.pick(("Analyst", "Sales", "[]", "1"))],
+                            [
+                                rng.pick(
+                                    ("Senior Analyst", "Marketing", "PhoneAppNotification", "2")
+                                )
+                            ],
+                        )
+                    ]
+                modified.append(
+                    self._modified("Included Updated Properties", None, modified[0]["displayName"])
+                )
+            target = {
+                "id": tid,
+                "displayName": tname,
+                "type": "User",
+                "userPrincipalName": tupn,
+                "modifiedProperties": modified,
+                "administrativeUnits": [],
+            }
+            targets = [target]
+        elif target_type == "Role":
+            u = rng.pick(pop.users)
+            role, template = rng.pick(ROLES)
+            modified = [
+                self._modified("Role.DisplayName", None, role),
+                self._modified("Role.TemplateId", None, template),
+                self._modified("Role.WellKnownObjectName", None, role.replace(" ", "")),
+            ]
+            targets = [
+                {
+                    "id": u.user_id,
+                    "displayName": None,
+                    "type": "User",
+                    "userPrincipalName": u.upn,
+                    "modifiedProperties": modified,
+                    "administrativeUnits": [],
+                },
+                {
+                    "id": template,
+                    "displayName": role,
+                    "type": "Role",
+                    "modifiedProperties": [],
+                    "administrativeUnits": [],
+                },
+            ]
+        elif target_type == "Group":
+            u = rng.pick(pop.users)
+            group = rng.pick(GROUPS)
+            gid = f"{abs(hash_text(group)) % (1 << 128):032x}"
+            gid = f"{gid[:8]}-{gid[8:12]}-{gid[12:16]}-{gid[16:20]}-{gid[20:]}"
+            modified = [
+                self._modified("Group.ObjectID", None, gid),
+                self._modified("Group.DisplayName", None, group),
+            ]
+            targets = [
+                {
+                    "id": u.user_id,
+                    "displayName": None,
+                    "type": "User",
+                    "userPrincipalName": u.upn,
+                    "modifiedProperties": modified,
+                    "administrativeUnits": [],
+                },
+                {
+                    "id": gid,
+                    "displayName": group,
+                    "type": "Group",
+                    "modifiedProperties": [],
+                    "administrativeUnits": [],
+                },
+            ]
+        else:
+            app = rng.pick(pop.apps)
+            if name.startswith("Update application - Cert"):
+                modified = [
+                    self._modified(
+                        "KeyDescription",
+                        [],
+                        [
+                            f"[KeyIdentifier={rng.guid()},KeyType=Password,KeyUsage=Verify,"
+                            f"DisplayName=ci-secret]"
+                        ],
+                    )
+                ]
+            elif target_type == "Policy":
+                modified = [
+                    self._modified(
+                        "ConditionalAccessPolicy",
+                        {"state": "enabledForReportingButNotEnforced"},
+                        {"state": "enabled"},
+                    )
+                ]
+            targets = [
+                {
+                    "id": app.resource_sp_id,
+                    "displayName": app.name,
+                    "type": target_type,
+                    "modifiedProperties": modified,
+                    "administrativeUnits": [],
+                }
+            ]
+        corr = rng.guid()
+        rec = ctx.envelope(proc, "AuditLogs", name, None, corr, caller_ip)
+        r = rng.random()
+        if r < 0.1:
+            rec["resultType"] = "Update"
+        result: Any = "success"
+        if r > 0.97:
+            result = "failure"
+        elif r > 0.82:
+            result = 0
+        rec["properties"] = {
+            "id": f"Directory_{corr}_{rng.hexstr(5).upper()}_{rng.randrange(10**8, 10**9)}"
+            if service == "Core Directory"
+            else rng.guid(),
+            "category": category,
+            "correlationId": corr,
+            "result": result,
+            "resultReason": "" if result != "failure" else "Insufficient privileges",
+            "activityDisplayName": name,
+            "activityDateTime": q.event_time(ev),
+            "loggedByService": service,
+            "operationType": op_type,
+            "userAgent": None,
+            "initiatedBy": initiated,
+            "targetResources": targets,
+            "additionalDetails": [
+                {
+                    "key": "User-Agent",
+                    "value": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+                    "AppleWebKit/537.36 (KHTML, like Gecko)",
+                },
+                {"key": "OriginalRequestId", "value": rng.guid()},
+            ],
+        }
+        return rec
+
+
+def hash_text(text: str) -> int:
+    """A stable (seed-independent, process-independent) hash, unlike ``hash()``."""
+    h = 1469598103934665603
+    for ch in text.encode():
+        h = ((h ^ ch) * 1099511628211) & ((1 << 128) - 1)
+    return h
