@@ -1,0 +1,479 @@
+"""Buffer one (hub, partition) drain in memory, bounded, and flush it to the raw lake.
+
+Usage by a drain loop: `add_event` for each received event in sequence order; when `is_full` (or
+the drain ends) call `flush()`, and only after it returns move the checkpoint to the summary's
+`last_sequence_number` / `last_offset`.
+
+Crash safety. Every file a flush writes is named `<hub>-<partition>-<first seq>-<last seq>` after
+the whole batch, so re-draining the same events rewrites the same files with the same rows. A crash
+after the files are written but before the checkpoint moves means the next drain re-reads from the
+old checkpoint, perhaps with different batch boundaries: it writes files under other names and the
+old ones stay. Records may then be in the raw lake twice (collapsed later by `record_id`), but a
+file is only ever replaced by one holding exactly the same events, so nothing is lost. If `flush`
+raises, the buffer is kept and the checkpoint must not move.
+"""
+
+from __future__ import annotations
+
+import gc
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from azlogs_pipeline.ingest.envelope import Envelope, parse_envelope
+from azlogs_pipeline.ingest.records import RecordFields, extract_record_fields
+from azlogs_pipeline.lake.parquet import write_parquet_atomic
+from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
+from azlogs_pipeline.lake.raw_schema import (
+    DEADLETTER_SCHEMA,
+    RAW_DICTIONARY_COLUMNS,
+    RAW_RECORDS_SCHEMA,
+)
+
+DEFAULT_MAX_RECORDS = 50_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_MAX_BUFFER_BYTES = 1 << 30
+"""The record column uses 32-bit offsets; one flush stays far below 2 GiB of JSON text."""
+_RECORD_OVERHEAD_BYTES = 200
+"""Rough per-record cost of the buffered Python objects besides the JSON text."""
+_TEXT_INITIAL_BYTES = 4 << 20
+_TEXT_SLACK_BYTES = 2 << 20
+"""Room past the bound for the event that crosses it (an Event Hubs event is at most 1 MB)."""
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_ROW_CATEGORY = RecordFields._fields.index("category")
+_ROW_EVENT_TIME = RecordFields._fields.index("event_time")
+_ROW_TIME_SOURCE = RecordFields._fields.index("event_time_source")
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What became of one event: records buffered, how many repaired, dead-letter reason if any."""
+
+    records: int
+    repaired: int
+    dead_letter_reason: str | None
+
+
+@dataclass(frozen=True)
+class FlushSummary:
+    """What one flush made durable; `last_*` is where the checkpoint may move afterwards."""
+
+    eventhub: str
+    partition_id: str
+    events: int = 0
+    records: int = 0
+    dead_letters: int = 0
+    repaired: int = 0
+    invalid_category: int = 0
+    records_per_category: dict[str, int] = field(default_factory=dict)
+    records_per_time_source: dict[str, int] = field(default_factory=dict)
+    hours_touched: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    first_sequence_number: int | None = None
+    last_sequence_number: int | None = None
+    last_offset: str | None = None
+    last_enqueued_time: datetime | None = None
+    body_bytes: int = 0
+    bytes_written: int = 0
+
+
+class _TextBuffer:
+    """Canonical JSON texts back to back in one preallocated buffer, reused across flushes.
+
+    Fresh memory is expensive (page faults cost more than copying the text in), so the buffer
+    grows by doubling up to the batch bound during the first batch and is then reused. The Arrow
+    `record` column is a zero-copy view of it, valid until `clear()`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._data = bytearray(min(limit, _TEXT_INITIAL_BYTES))
+        self._view = memoryview(self._data)
+        self.size = 0
+        self.offsets = array("i", [0])
+
+    def append(self, text: bytes) -> None:
+        end = self.size + len(text)
+        if end > len(self._data):
+            self._grow(end)
+        self._view[self.size : end] = text
+        self.size = end
+        self.offsets.append(end)
+
+    def _grow(self, needed: int) -> None:
+        # A new buffer instead of resizing: Arrow views of the old one may still be alive.
+        grown = bytearray(max(needed, min(2 * len(self._data), self._limit)))
+        grown[: self.size] = self._view[: self.size]
+        self._data, self._view = grown, memoryview(grown)
+
+    def as_array(self) -> pa.Array:
+        """The texts as an Arrow string column (orjson output is valid UTF-8), zero-copy."""
+        buffers = [None, pa.py_buffer(self.offsets), pa.py_buffer(self._view[: self.size])]
+        return pa.Array.from_buffers(pa.string(), len(self.offsets) - 1, buffers)
+
+    def clear(self) -> None:
+        self.size = 0
+        self.offsets = array("i", [0])
+
+
+class _Pending:
+    """Records and dead letters buffered since the last flush.
+
+    Per record only the extracted fields (a tuple), its index in the envelope and its repaired
+    flag are kept; the parsed dict is dropped and the canonical JSON text is appended to one
+    buffer (`_TextBuffer`), which becomes the Parquet `record` column without another copy.
+    Memory is about the size of the records' JSON text.
+    """
+
+    def __init__(self, texts: _TextBuffer) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        """`RecordFields` without the trailing `canonical_json` (that lives in `texts`)."""
+        self.texts = texts
+        self.record_index: list[int] = []
+        self.repaired: list[bool] = []
+        self.event_of_record: list[int] = []
+        self.events: list[tuple[int, str | None, datetime]] = []
+        self.dead_letters: list[tuple[int, str | None, datetime, str, bytes]] = []
+        self.invalid_category = 0
+        self.body_bytes = 0
+        self.buffered_bytes = 0
+
+    def add(self, fields: RecordFields, index: int, repaired: bool, event: int) -> None:
+        self.rows.append(fields[:-1])
+        self.texts.append(fields.canonical_json)
+        self.record_index.append(index)
+        self.repaired.append(repaired)
+        self.event_of_record.append(event)
+        self.buffered_bytes += len(fields.canonical_json) + _RECORD_OVERHEAD_BYTES
+        self.invalid_category += not fields.category_valid
+
+    def category_hours(self) -> list[tuple[str, datetime, list[int] | None]]:
+        """(category, event hour, row numbers) per group, sorted; None means every row."""
+        groups: dict[tuple[str, int, int, int, int], list[int]] = {}
+        for number, row in enumerate(self.rows):
+            moment = row[_ROW_EVENT_TIME]
+            key = (row[_ROW_CATEGORY], moment.year, moment.month, moment.day, moment.hour)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [number]
+            else:
+                members.append(number)
+        only = len(groups) == 1
+        return [
+            (key[0], datetime(*key[1:], tzinfo=UTC), None if only else members)
+            for key, members in sorted(groups.items())
+        ]
+
+    def records_table(
+        self,
+        numbers: list[int] | None,
+        texts: pa.Array,
+        eventhub: str,
+        partition_id: str,
+        ingested_at: datetime,
+    ) -> pa.Table:
+        """The raw-lake table of the given rows (all rows if `numbers` is None); `texts` is the
+        whole `record` column, built once per flush."""
+        if numbers is None:
+            rows, indexes, repaired, events = (
+                self.rows,
+                self.record_index,
+                self.repaired,
+                self.event_of_record,
+            )
+        else:
+            rows = [self.rows[n] for n in numbers]
+            indexes = [self.record_index[n] for n in numbers]
+            repaired = [self.repaired[n] for n in numbers]
+            events = [self.event_of_record[n] for n in numbers]
+            texts = texts.take(pa.array(numbers, pa.int32()))
+        count = len(rows)
+        ids, categories, _, times, sources, tenants, resources, operations = zip(*rows, strict=True)
+        event_rows = pa.array(events, pa.int32())
+        seqs, offsets, enqueued = zip(*self.events, strict=True)
+        columns = [
+            pa.array(ids, pa.string()),
+            pa.array(categories, pa.string()),
+            pa.array(times, _TIMESTAMP),
+            pa.array(sources, pa.string()),
+            pa.array(tenants, pa.string()),
+            pa.array(resources, pa.string()),
+            pa.array(operations, pa.string()),
+            texts,
+            pa.array(repaired, pa.bool_()),
+            pa.repeat(pa.scalar(eventhub, pa.string()), count),
+            pa.repeat(pa.scalar(partition_id, pa.string()), count),
+            pa.array(seqs, pa.int64()).take(event_rows),
+            pa.array(offsets, pa.string()).take(event_rows),
+            pa.array(enqueued, _TIMESTAMP).take(event_rows),
+            pa.array(indexes, pa.int32()),
+            pa.repeat(pa.scalar(ingested_at, _TIMESTAMP), count),
+        ]
+        return pa.Table.from_arrays(columns, schema=RAW_RECORDS_SCHEMA)
+
+    def dead_letter_table(
+        self,
+        rows: list[tuple[int, str | None, datetime, str, bytes]],
+        eventhub: str,
+        partition_id: str,
+        ingested_at: datetime,
+    ) -> pa.Table:
+        seqs, offsets, enqueued, reasons, bodies = zip(*rows, strict=True)
+        columns = [
+            pa.repeat(pa.scalar(eventhub, pa.string()), len(rows)),
+            pa.repeat(pa.scalar(partition_id, pa.string()), len(rows)),
+            pa.array(seqs, pa.int64()),
+            pa.array(offsets, pa.string()),
+            pa.array(enqueued, _TIMESTAMP),
+            pa.array(reasons, pa.string()),
+            pa.array(bodies, pa.binary()),
+            pa.array([len(body) for body in bodies], pa.int64()),
+            pa.repeat(pa.scalar(ingested_at, _TIMESTAMP), len(rows)),
+        ]
+        return pa.Table.from_arrays(columns, schema=DEADLETTER_SCHEMA)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one event is parsed.
+
+    Parsed documents are acyclic and freed by reference counting; the collector would only re-scan
+    their ~100 containers per record, which measured ~25% of ingest time. The previous state is
+    restored, so nesting and callers that disabled it themselves are unaffected.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class RawBatchWriter:
+    """Parses events of one (hub, partition) into a bounded in-memory batch; flushes it to Parquet.
+
+    `max_records` / `max_bytes` bound the buffer: the caller flushes when `is_full`. One event can
+    overshoot the bound by at most its own size.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        eventhub: str,
+        partition_id: str,
+        *,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        compression: str = "zstd",
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if max_records < 1 or not 1 <= max_bytes <= _MAX_BUFFER_BYTES:
+            raise ValueError(
+                f"max_records must be positive and max_bytes within 1..{_MAX_BUFFER_BYTES}"
+            )
+        self.data_dir = Path(data_dir)
+        self.eventhub = eventhub
+        self.partition_id = str(partition_id)
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.compression = compression
+        self._clock = clock
+        self._texts = _TextBuffer(max_bytes + _TEXT_SLACK_BYTES)
+        self._pending = _Pending(self._texts)
+        self._last_seen_seq: int | None = None
+
+    @property
+    def pending_events(self) -> int:
+        return len(self._pending.events)
+
+    @property
+    def pending_records(self) -> int:
+        return len(self._pending.rows)
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending.buffered_bytes
+
+    @property
+    def is_full(self) -> bool:
+        return self.pending_records >= self.max_records or self.pending_bytes >= self.max_bytes
+
+    def add_event(
+        self,
+        body: bytes,
+        *,
+        sequence_number: int,
+        offset: str | int | None,
+        enqueued_time: datetime,
+    ) -> EventOutcome:
+        """Parse one event and buffer its records and/or its dead letter.
+
+        Never raises on bad input; raises ValueError if sequence numbers do not increase (a
+        caller bug that would break file naming).
+        """
+        if self._last_seen_seq is not None and sequence_number <= self._last_seen_seq:
+            raise ValueError(
+                f"sequence number {sequence_number} after {self._last_seen_seq}: "
+                "events must be added in increasing sequence order"
+            )
+        self._last_seen_seq = sequence_number
+        body = bytes(body)
+        position = (
+            sequence_number,
+            None if offset is None else str(offset),
+            _as_utc(enqueued_time),
+        )
+        pending = self._pending
+        with _gc_paused():
+            landed, repaired, reason = self._parse_and_buffer(body, position[2])
+        pending.events.append(position)
+        pending.body_bytes += len(body)
+        if reason is not None:
+            pending.dead_letters.append((*position, reason, body))
+            pending.buffered_bytes += len(body)
+        return EventOutcome(landed, repaired, reason)
+
+    def _parse_and_buffer(self, body: bytes, enqueued: datetime) -> tuple[int, int, str | None]:
+        """Parse and buffer one body's records: (landed, repaired, dead-letter reason).
+
+        The parsed document dies when this returns, before the garbage collector is resumed, so
+        the collector never scans it.
+        """
+        envelope = parse_envelope(body)
+        landed, repaired, failures = self._add_records(envelope, enqueued)
+        return landed, repaired, _with_failures(envelope.dead_letter_reason, failures)
+
+    def _add_records(self, envelope: Envelope, enqueued: datetime) -> tuple[int, int, list[str]]:
+        """Buffer the envelope's records; (landed, repaired, failures).
+
+        A record that cannot be processed (unexpected value types, a bug) must not stop the
+        partition: it is named in the event's dead-letter reason, whose body keeps its bytes.
+        """
+        pending = self._pending
+        event = len(pending.events)
+        landed = repaired = 0
+        failures: list[str] = []
+        for item in envelope.records:
+            try:
+                fields = extract_record_fields(item.record, enqueued)
+            except Exception as exc:
+                failures.append(f"{item.index} ({type(exc).__name__})")
+                continue
+            pending.add(fields, item.index, item.repaired, event)
+            landed += 1
+            repaired += item.repaired
+        return landed, repaired, failures
+
+    def flush(self) -> FlushSummary:
+        """Write the buffer atomically (one file per category and hour, plus dead letters per
+        enqueued hour); return what was written and clear the buffer. On error the buffer is
+        kept and nothing may be checkpointed."""
+        pending = self._pending
+        if not pending.events:
+            return FlushSummary(self.eventhub, self.partition_id)
+        ingested_at = _as_utc(self._clock())
+        seq_range = (pending.events[0][0], pending.events[-1][0])
+        raw = self._write_records(pending, ingested_at, seq_range)
+        dead = self._write_dead_letters(pending, ingested_at, seq_range)
+        self._texts.clear()
+        self._pending = _Pending(self._texts)
+        return self._summary(pending, raw, dead)
+
+    def _write_records(
+        self, pending: _Pending, ingested_at: datetime, seq_range: tuple[int, int]
+    ) -> list[_Written]:
+        if not pending.rows:
+            return []
+        written = []
+        texts = pending.texts.as_array()
+        for category, hour, numbers in pending.category_hours():
+            rows = pending.records_table(
+                numbers, texts, self.eventhub, self.partition_id, ingested_at
+            )
+            path = raw_file_path(
+                self.data_dir, category, hour, self.eventhub, self.partition_id, *seq_range
+            )
+            size = write_parquet_atomic(
+                rows, path, compression=self.compression, dictionary_columns=RAW_DICTIONARY_COLUMNS
+            )
+            written.append(_Written(path, size, category, hour, rows.num_rows))
+        return written
+
+    def _write_dead_letters(
+        self, pending: _Pending, ingested_at: datetime, seq_range: tuple[int, int]
+    ) -> list[_Written]:
+        by_hour: dict[datetime, list[tuple[int, str | None, datetime, str, bytes]]] = {}
+        for row in pending.dead_letters:
+            by_hour.setdefault(hour_start(row[2]), []).append(row)
+        written = []
+        for hour, rows in sorted(by_hour.items()):
+            table = pending.dead_letter_table(rows, self.eventhub, self.partition_id, ingested_at)
+            path = deadletter_file_path(
+                self.data_dir, hour, self.eventhub, self.partition_id, *seq_range
+            )
+            size = write_parquet_atomic(
+                table, path, compression=self.compression, dictionary_columns=False
+            )
+            written.append(_Written(path, size, None, hour, len(rows)))
+        return written
+
+    def _summary(
+        self, pending: _Pending, raw: list[_Written], dead: list[_Written]
+    ) -> FlushSummary:
+        per_category: Counter[str] = Counter()
+        for item in raw:
+            per_category[item.category or ""] += item.rows
+        return FlushSummary(
+            eventhub=self.eventhub,
+            partition_id=self.partition_id,
+            events=len(pending.events),
+            records=len(pending.rows),
+            dead_letters=len(pending.dead_letters),
+            repaired=sum(pending.repaired),
+            invalid_category=pending.invalid_category,
+            records_per_category=dict(sorted(per_category.items())),
+            records_per_time_source=dict(
+                sorted(Counter(row[_ROW_TIME_SOURCE] for row in pending.rows).items())
+            ),
+            hours_touched=tuple(sorted({hour_key(item.hour) for item in raw})),
+            files=tuple(item.path for item in (*raw, *dead)),
+            first_sequence_number=pending.events[0][0],
+            last_sequence_number=pending.events[-1][0],
+            last_offset=pending.events[-1][1],
+            last_enqueued_time=pending.events[-1][2],
+            body_bytes=pending.body_bytes,
+            bytes_written=sum(item.size for item in (*raw, *dead)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    path: Path
+    size: int
+    category: str | None
+    hour: datetime
+    rows: int
+
+
+def _with_failures(reason: str | None, failures: list[str]) -> str | None:
+    if not failures:
+        return reason
+    more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
+    detail = f"failed_records: {', '.join(failures[:10])}{more}"
+    return detail if reason is None else f"{reason}; {detail}"

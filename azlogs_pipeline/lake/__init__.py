@@ -1,0 +1,1 @@
+"""The lake on disk: path layout, atomic Parquet writes and the raw-lake schemas."""

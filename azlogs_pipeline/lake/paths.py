@@ -1,0 +1,129 @@
+"""Every path inside the lake is built here, and only here.
+
+Layout under the data directory::
+
+    lake/raw/category=<Category>/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
+    lake/deadletter/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
+
+Path segments that come from data (category) must already be safe; segments that come from
+configuration or the broker (hub name, partition id) are sanitized here. Neither can leave the lake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+LAKE_DIR = "lake"
+RAW_DIR = "raw"
+DEADLETTER_DIR = "deadletter"
+PARQUET_SUFFIX = ".parquet"
+
+INVALID_CATEGORY = "_invalid"
+"""Reserved category for records whose category is missing or not safe for a path."""
+
+MAX_SEGMENT_LENGTH = 64
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAME_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+_MAX_NAME_LENGTH = 80
+
+
+def is_safe_segment(value: object) -> bool:
+    """True when `value` is 1..64 characters of [A-Za-z0-9_-] (cannot traverse or hide)."""
+    return isinstance(value, str) and _SAFE_SEGMENT.fullmatch(value) is not None
+
+
+def safe_name(value: str) -> str:
+    """Make a hub name or partition id safe inside a file name.
+
+    Names that are already safe (letters, digits, `_`, `-`, inner dots) are kept as is. Anything else
+    is replaced by `_` and suffixed with a hash of the original, so two different unsafe names never
+    map to the same file (which would let one hub overwrite another's files).
+    """
+    cleaned = _NAME_UNSAFE_CHARS.sub("_", value)
+    if cleaned.startswith("."):
+        cleaned = "_" + cleaned[1:]
+    if cleaned == value and 0 < len(value) <= _MAX_NAME_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{cleaned[:_MAX_NAME_LENGTH]}_{digest}"
+
+
+def lake_root(data_dir: Path) -> Path:
+    return Path(data_dir) / LAKE_DIR
+
+
+def raw_root(data_dir: Path) -> Path:
+    return lake_root(data_dir) / RAW_DIR
+
+
+def deadletter_root(data_dir: Path) -> Path:
+    return lake_root(data_dir) / DEADLETTER_DIR
+
+
+def hour_start(moment: datetime) -> datetime:
+    """The UTC hour that contains `moment` (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hour_key(moment: datetime) -> str:
+    """`YYYY-MM-DD-HH` of the UTC hour containing `moment` (the form sensors and metadata use)."""
+    return hour_start(moment).strftime("%Y-%m-%d-%H")
+
+
+def _hour_segments(moment: datetime) -> tuple[str, str]:
+    hour = hour_start(moment)
+    return f"date={hour:%Y-%m-%d}", f"hour={hour:%H}"
+
+
+def raw_category_dir(data_dir: Path, category: str) -> Path:
+    if not is_safe_segment(category):
+        raise ValueError(f"category {category!r} is not safe for a lake path")
+    return raw_root(data_dir) / f"category={category}"
+
+
+def raw_hour_dir(data_dir: Path, category: str, moment: datetime) -> Path:
+    date_seg, hour_seg = _hour_segments(moment)
+    return raw_category_dir(data_dir, category) / date_seg / hour_seg
+
+
+def deadletter_hour_dir(data_dir: Path, moment: datetime) -> Path:
+    date_seg, hour_seg = _hour_segments(moment)
+    return deadletter_root(data_dir) / date_seg / hour_seg
+
+
+def batch_file_name(eventhub: str, partition_id: str, first_seq: int, last_seq: int) -> str:
+    """`<hub>-<partition>-<first>-<last>.parquet`: the same events always give the same name."""
+    if first_seq < 0 or last_seq < first_seq:
+        raise ValueError(f"bad sequence range {first_seq}..{last_seq}")
+    hub, part = safe_name(eventhub), safe_name(partition_id)
+    return f"{hub}-{part}-{first_seq}-{last_seq}{PARQUET_SUFFIX}"
+
+
+def raw_file_path(
+    data_dir: Path,
+    category: str,
+    moment: datetime,
+    eventhub: str,
+    partition_id: str,
+    first_seq: int,
+    last_seq: int,
+) -> Path:
+    name = batch_file_name(eventhub, partition_id, first_seq, last_seq)
+    return raw_hour_dir(data_dir, category, moment) / name
+
+
+def deadletter_file_path(
+    data_dir: Path,
+    moment: datetime,
+    eventhub: str,
+    partition_id: str,
+    first_seq: int,
+    last_seq: int,
+) -> Path:
+    name = batch_file_name(eventhub, partition_id, first_seq, last_seq)
+    return deadletter_hour_dir(data_dir, moment) / name

@@ -1,0 +1,57 @@
+"""Arrow schemas of the raw lake: one row per landed record, one row per dead-lettered event."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+RAW_RECORDS_SCHEMA = pa.schema(
+    [
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("event_time", _TIMESTAMP, nullable=False),
+        pa.field("event_time_source", pa.string(), nullable=False),
+        pa.field("tenant_id", pa.string()),
+        pa.field("resource_id", pa.string()),
+        pa.field("operation_name", pa.string()),
+        pa.field("record", pa.string(), nullable=False),
+        pa.field("repaired", pa.bool_(), nullable=False),
+        pa.field("eventhub", pa.string(), nullable=False),
+        pa.field("partition_id", pa.string(), nullable=False),
+        pa.field("sequence_number", pa.int64(), nullable=False),
+        pa.field("offset", pa.string()),
+        pa.field("enqueued_time", _TIMESTAMP, nullable=False),
+        pa.field("record_index", pa.int32(), nullable=False),
+        pa.field("ingested_at", _TIMESTAMP, nullable=False),
+    ],
+    metadata={"azlogs.table": "raw_records", "azlogs.schema_version": SCHEMA_VERSION},
+)
+
+DEADLETTER_SCHEMA = pa.schema(
+    [
+        pa.field("eventhub", pa.string(), nullable=False),
+        pa.field("partition_id", pa.string(), nullable=False),
+        pa.field("sequence_number", pa.int64(), nullable=False),
+        pa.field("offset", pa.string()),
+        pa.field("enqueued_time", _TIMESTAMP, nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("body", pa.binary(), nullable=False),
+        pa.field("body_size", pa.int64(), nullable=False),
+        pa.field("ingested_at", _TIMESTAMP, nullable=False),
+    ],
+    metadata={"azlogs.table": "deadletters", "azlogs.schema_version": SCHEMA_VERSION},
+)
+
+RAW_DICTIONARY_COLUMNS = (
+    "category",
+    "event_time_source",
+    "tenant_id",
+    "resource_id",
+    "operation_name",
+    "eventhub",
+    "partition_id",
+    "offset",
+)
+"""Low-cardinality columns worth dictionary encoding (the record text and ids are not)."""
