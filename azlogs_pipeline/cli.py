@@ -127,6 +127,55 @@ def _publish(args: argparse.Namespace) -> int:
     return 0 if not result.too_large else 1
 
 
+def _run(_args: argparse.Namespace) -> int:
+    from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.runner import drain_all, open_instance
+
+    settings = load_settings()
+    with open_instance(settings.data_dir) as instance:
+        runs = drain_all(instance, settings)
+    print(f"{'partition':24} {'status':16} {'events':>8} {'records':>9} {'dead':>6} {'lag':>7}")
+    for run in runs:
+        meta = run.metadata
+        status = str(meta.get("status", "drained")) if run.success else "FAILED"
+        print(
+            f"{run.partition_key:24} {status:16} {meta.get('events', 0):>8} "
+            f"{meta.get('records', 0):>9} {meta.get('dead_letters', 0):>6} {meta.get('lag_after', '?'):>7}"
+        )
+    failed = [run for run in runs if not run.success]
+    for run in failed:
+        print(
+            f"drain of {run.partition_key} failed: see run {run.run_id} in the Dagster UI",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.ingest.status import partition_statuses
+    from azlogs_pipeline.runner import last_drains, open_instance
+
+    settings = load_settings()
+    statuses = partition_statuses(settings)
+    with open_instance(settings.data_dir) as instance:
+        drained = last_drains(instance)
+    print(
+        f"{'partition':24} {'checkpoint seq':>14} {'offset':>12} {'last enqueued':>13} "
+        f"{'lag':>7}  last drain (UTC)"
+    )
+    for item in statuses:
+        key = f"{item.eventhub}:{item.partition_id}"
+        seq = "-" if item.checkpoint_sequence_number is None else item.checkpoint_sequence_number
+        last = "-" if item.is_empty else item.last_enqueued_sequence_number
+        when = drained.get(key)
+        print(
+            f"{key:24} {seq:>14} {item.checkpoint_offset or '-':>12} {last:>13} {item.lag:>7}  "
+            + (f"{when:%Y-%m-%d %H:%M:%S}" if when else "never")
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azlogs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--partition-key")
     target.add_argument("--partition-id")
     pub.set_defaults(handler=_publish)
+
+    run = commands.add_parser(
+        "run", help="one full pass now: drain every Event Hub partition (recorded in Dagster)"
+    )
+    run.set_defaults(handler=_run)
+
+    status = commands.add_parser(
+        "status", help="per hub and partition: checkpoint, last enqueued, lag, last drain"
+    )
+    status.set_defaults(handler=_status)
     return parser
 
 

@@ -2,4 +2,10 @@
 
 import dagster as dg
 
-defs = dg.Definitions()
+from azlogs_pipeline.assets.ingest import raw_events
+from azlogs_pipeline.resources import AzlogsSettings
+
+defs = dg.Definitions(
+    assets=[raw_events],
+    resources={"azlogs": AzlogsSettings()},
+)

@@ -15,11 +15,10 @@ raises, the buffer is kept and the checkpoint must not move.
 
 from __future__ import annotations
 
-import gc
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +26,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from azlogs_pipeline.ingest.envelope import Envelope, parse_envelope
-from azlogs_pipeline.ingest.records import RecordFields, extract_record_fields
-from azlogs_pipeline.lake.parquet import write_parquet_atomic
+from azlogs_pipeline.ingest.parsing import ParsedEvent, parse_event
+from azlogs_pipeline.ingest.records import RecordFields
+from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
 from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
 from azlogs_pipeline.lake.raw_schema import (
     DEADLETTER_SCHEMA,
@@ -46,6 +45,8 @@ _RECORD_OVERHEAD_BYTES = 200
 _TEXT_INITIAL_BYTES = 4 << 20
 _TEXT_SLACK_BYTES = 2 << 20
 """Room past the bound for the event that crosses it (an Event Hubs event is at most 1 MB)."""
+_WRITE_THREADS = 4
+"""Files of one flush written at once: encoding and fsync release the GIL, so they overlap."""
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ROW_CATEGORY = RecordFields._fields.index("category")
 _ROW_EVENT_TIME = RecordFields._fields.index("event_time")
@@ -98,6 +99,7 @@ class _TextBuffer:
         self._view = memoryview(self._data)
         self.size = 0
         self.offsets = array("i", [0])
+        self.in_use = False
 
     def append(self, text: bytes) -> None:
         end = self.size + len(text)
@@ -240,23 +242,6 @@ class _Pending:
         return pa.Table.from_arrays(columns, schema=DEADLETTER_SCHEMA)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while one event is parsed.
-
-    Parsed documents are acyclic and freed by reference counting; the collector would only re-scan
-    their ~100 containers per record, which measured ~25% of ingest time. The previous state is
-    restored, so nesting and callers that disabled it themselves are unaffected.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -295,6 +280,8 @@ class RawBatchWriter:
         self.compression = compression
         self._clock = clock
         self._texts = _TextBuffer(max_bytes + _TEXT_SLACK_BYTES)
+        self._spare = _TextBuffer(max_bytes + _TEXT_SLACK_BYTES)
+        self._texts.in_use = True
         self._pending = _Pending(self._texts)
         self._last_seen_seq: int | None = None
 
@@ -321,8 +308,10 @@ class RawBatchWriter:
         sequence_number: int,
         offset: str | int | None,
         enqueued_time: datetime,
+        parsed: ParsedEvent | None = None,
     ) -> EventOutcome:
-        """Parse one event and buffer its records and/or its dead letter.
+        """Buffer one event's records and/or its dead letter; parse it here unless ``parsed``
+        (the result of `parse_event` for this body, e.g. from a worker process) is given.
 
         Never raises on bad input; raises ValueError if sequence numbers do not increase (a
         caller bug that would break file naming).
@@ -334,114 +323,155 @@ class RawBatchWriter:
             )
         self._last_seen_seq = sequence_number
         body = bytes(body)
-        position = (
-            sequence_number,
-            None if offset is None else str(offset),
-            _as_utc(enqueued_time),
-        )
+        enqueued = _as_utc(enqueued_time)
+        position = (sequence_number, None if offset is None else str(offset), enqueued)
+        if parsed is None:
+            parsed = parse_event(body, enqueued)
         pending = self._pending
-        with _gc_paused():
-            landed, repaired, reason = self._parse_and_buffer(body, position[2])
+        event = len(pending.events)
+        for fields, index, repaired in zip(
+            parsed.fields, parsed.indexes, parsed.repaired, strict=True
+        ):
+            pending.add(fields, index, repaired, event)
         pending.events.append(position)
         pending.body_bytes += len(body)
+        reason = parsed.dead_letter_reason
         if reason is not None:
             pending.dead_letters.append((*position, reason, body))
             pending.buffered_bytes += len(body)
-        return EventOutcome(landed, repaired, reason)
-
-    def _parse_and_buffer(self, body: bytes, enqueued: datetime) -> tuple[int, int, str | None]:
-        """Parse and buffer one body's records: (landed, repaired, dead-letter reason).
-
-        The parsed document dies when this returns, before the garbage collector is resumed, so
-        the collector never scans it.
-        """
-        envelope = parse_envelope(body)
-        landed, repaired, failures = self._add_records(envelope, enqueued)
-        return landed, repaired, _with_failures(envelope.dead_letter_reason, failures)
-
-    def _add_records(self, envelope: Envelope, enqueued: datetime) -> tuple[int, int, list[str]]:
-        """Buffer the envelope's records; (landed, repaired, failures).
-
-        A record that cannot be processed (unexpected value types, a bug) must not stop the
-        partition: it is named in the event's dead-letter reason, whose body keeps its bytes.
-        """
-        pending = self._pending
-        event = len(pending.events)
-        landed = repaired = 0
-        failures: list[str] = []
-        for item in envelope.records:
-            try:
-                fields = extract_record_fields(item.record, enqueued)
-            except Exception as exc:
-                failures.append(f"{item.index} ({type(exc).__name__})")
-                continue
-            pending.add(fields, item.index, item.repaired, event)
-            landed += 1
-            repaired += item.repaired
-        return landed, repaired, failures
+        return EventOutcome(len(parsed.fields), sum(parsed.repaired), reason)
 
     def flush(self) -> FlushSummary:
         """Write the buffer atomically (one file per category and hour, plus dead letters per
         enqueued hour); return what was written and clear the buffer. On error the buffer is
         kept and nothing may be checkpointed."""
+        sealed = self.seal()
+        if sealed is None:
+            return FlushSummary(self.eventhub, self.partition_id)
+        try:
+            return sealed.write()
+        except BaseException:
+            self._texts, self._spare = sealed.pending.texts, self._texts
+            self._spare.clear()
+            self._spare.in_use = False
+            self._pending = sealed.pending
+            raise
+
+    def seal(self) -> SealedBatch | None:
+        """Hand the buffered batch over for writing (None when empty) and start a new one.
+
+        The new batch fills the other of two text buffers while the sealed one is written, for
+        example on another thread; the sealed batch must be written before the next `seal()`.
+        """
         pending = self._pending
         if not pending.events:
-            return FlushSummary(self.eventhub, self.partition_id)
-        ingested_at = _as_utc(self._clock())
-        seq_range = (pending.events[0][0], pending.events[-1][0])
-        raw = self._write_records(pending, ingested_at, seq_range)
-        dead = self._write_dead_letters(pending, ingested_at, seq_range)
-        self._texts.clear()
+            return None
+        if self._spare.in_use:
+            raise RuntimeError("the previous sealed batch must be written before sealing another")
+        sealed = SealedBatch(self, pending, _as_utc(self._clock()))
+        self._texts, self._spare = self._spare, self._texts
+        self._texts.in_use = True
         self._pending = _Pending(self._texts)
-        return self._summary(pending, raw, dead)
+        return sealed
+
+
+class SealedBatch:
+    """One batch taken out of a writer, ready to be written to the lake exactly once."""
+
+    def __init__(self, writer: RawBatchWriter, pending: _Pending, ingested_at: datetime) -> None:
+        self.writer = writer
+        self.pending = pending
+        self.ingested_at = ingested_at
+
+    def write(self) -> FlushSummary:
+        """Write every file of the batch (in parallel: Parquet encoding and fsync release the
+        GIL), then release its text buffer to the writer."""
+        pending = self.pending
+        seq_range = (pending.events[0][0], pending.events[-1][0])
+        with ThreadPoolExecutor(max_workers=_WRITE_THREADS) as pool:
+            raw = self._write_records(pool, seq_range)
+            dead = self._write_dead_letters(pool, seq_range)
+            written = [future.result() for future in (*raw, *dead)]
+        for directory in {item.path.parent for item in written}:
+            fsync_dir(directory)
+        summary = self._summary(written)
+        pending.texts.clear()
+        pending.texts.in_use = False
+        return summary
+
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        table: pa.Table,
+        path: Path,
+        category: str | None,
+        hour: datetime,
+        dictionary_columns: Sequence[str] | bool,
+    ) -> Future[_Written]:
+        def write() -> _Written:
+            size = write_parquet_atomic(
+                table,
+                path,
+                compression=self.writer.compression,
+                dictionary_columns=dictionary_columns,
+                sync_directory=False,
+            )
+            return _Written(path, size, category, hour, table.num_rows)
+
+        return pool.submit(write)
 
     def _write_records(
-        self, pending: _Pending, ingested_at: datetime, seq_range: tuple[int, int]
-    ) -> list[_Written]:
+        self, pool: ThreadPoolExecutor, seq_range: tuple[int, int]
+    ) -> list[Future[_Written]]:
+        pending, writer = self.pending, self.writer
         if not pending.rows:
             return []
-        written = []
-        texts = pending.texts.as_array()
-        for category, hour, numbers in pending.category_hours():
-            rows = pending.records_table(
-                numbers, texts, self.eventhub, self.partition_id, ingested_at
-            )
+        futures = []
+        groups = pending.category_hours()
+        table = pending.records_table(
+            None, pending.texts.as_array(), writer.eventhub, writer.partition_id, self.ingested_at
+        )
+        if len(groups) > 1:
+            order = [n for _, _, numbers in groups for n in numbers or ()]
+            table = table.take(pa.array(order, pa.int32()))
+        start = 0
+        for category, hour, numbers in groups:
+            count = len(numbers) if numbers is not None else table.num_rows
+            rows = table.slice(start, count)
+            start += count
             path = raw_file_path(
-                self.data_dir, category, hour, self.eventhub, self.partition_id, *seq_range
+                writer.data_dir, category, hour, writer.eventhub, writer.partition_id, *seq_range
             )
-            size = write_parquet_atomic(
-                rows, path, compression=self.compression, dictionary_columns=RAW_DICTIONARY_COLUMNS
-            )
-            written.append(_Written(path, size, category, hour, rows.num_rows))
-        return written
+            futures.append(self._submit(pool, rows, path, category, hour, RAW_DICTIONARY_COLUMNS))
+        return futures
 
     def _write_dead_letters(
-        self, pending: _Pending, ingested_at: datetime, seq_range: tuple[int, int]
-    ) -> list[_Written]:
+        self, pool: ThreadPoolExecutor, seq_range: tuple[int, int]
+    ) -> list[Future[_Written]]:
+        pending, writer = self.pending, self.writer
         by_hour: dict[datetime, list[tuple[int, str | None, datetime, str, bytes]]] = {}
         for row in pending.dead_letters:
             by_hour.setdefault(hour_start(row[2]), []).append(row)
-        written = []
+        futures = []
         for hour, rows in sorted(by_hour.items()):
-            table = pending.dead_letter_table(rows, self.eventhub, self.partition_id, ingested_at)
+            table = pending.dead_letter_table(
+                rows, writer.eventhub, writer.partition_id, self.ingested_at
+            )
             path = deadletter_file_path(
-                self.data_dir, hour, self.eventhub, self.partition_id, *seq_range
+                writer.data_dir, hour, writer.eventhub, writer.partition_id, *seq_range
             )
-            size = write_parquet_atomic(
-                table, path, compression=self.compression, dictionary_columns=False
-            )
-            written.append(_Written(path, size, None, hour, len(rows)))
-        return written
+            futures.append(self._submit(pool, table, path, None, hour, False))
+        return futures
 
-    def _summary(
-        self, pending: _Pending, raw: list[_Written], dead: list[_Written]
-    ) -> FlushSummary:
+    def _summary(self, written: list[_Written]) -> FlushSummary:
+        pending, writer = self.pending, self.writer
+        raw = [item for item in written if item.category is not None]
         per_category: Counter[str] = Counter()
         for item in raw:
             per_category[item.category or ""] += item.rows
         return FlushSummary(
-            eventhub=self.eventhub,
-            partition_id=self.partition_id,
+            eventhub=writer.eventhub,
+            partition_id=writer.partition_id,
             events=len(pending.events),
             records=len(pending.rows),
             dead_letters=len(pending.dead_letters),
@@ -452,13 +482,13 @@ class RawBatchWriter:
                 sorted(Counter(row[_ROW_TIME_SOURCE] for row in pending.rows).items())
             ),
             hours_touched=tuple(sorted({hour_key(item.hour) for item in raw})),
-            files=tuple(item.path for item in (*raw, *dead)),
+            files=tuple(item.path for item in written),
             first_sequence_number=pending.events[0][0],
             last_sequence_number=pending.events[-1][0],
             last_offset=pending.events[-1][1],
             last_enqueued_time=pending.events[-1][2],
             body_bytes=pending.body_bytes,
-            bytes_written=sum(item.size for item in (*raw, *dead)),
+            bytes_written=sum(item.size for item in written),
         )
 
 
@@ -469,11 +499,3 @@ class _Written:
     category: str | None
     hour: datetime
     rows: int
-
-
-def _with_failures(reason: str | None, failures: list[str]) -> str | None:
-    if not failures:
-        return reason
-    more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
-    detail = f"failed_records: {', '.join(failures[:10])}{more}"
-    return detail if reason is None else f"{reason}; {detail}"

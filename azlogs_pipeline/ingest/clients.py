@@ -96,3 +96,12 @@ def ensure_container(settings: Settings) -> None:
         pass
     finally:
         client.close()
+
+
+def checkpoint_namespace(client: EventHubConsumerClient) -> str:
+    """The namespace part of checkpoint and ownership blob names, exactly as the SDK computes it.
+
+    The SDK's own EventProcessor uses the client's host name (with the port when one is given,
+    as with the local emulator); using the same value keeps our blobs interchangeable with theirs.
+    """
+    return str(client._address.hostname)

@@ -53,8 +53,13 @@ def write_parquet_atomic(
     compression: str = DEFAULT_COMPRESSION,
     dictionary_columns: Sequence[str] | bool = True,
     row_group_size: int | None = None,
+    sync_directory: bool = True,
 ) -> int:
-    """Write `table` to `path` atomically and durably; return the file size in bytes."""
+    """Write `table` to `path` atomically and durably; return the file size in bytes.
+
+    With ``sync_directory=False`` the caller fsyncs the directory itself, once for many files,
+    before it relies on the rename (for example before a checkpoint moves).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
@@ -74,7 +79,8 @@ def write_parquet_atomic(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_directory:
+        fsync_dir(path.parent)
     return size
 
 

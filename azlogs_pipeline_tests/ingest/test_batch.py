@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from azlogs_pipeline.ingest import batch as batch_module
+from azlogs_pipeline.ingest import parsing as parsing_module
 from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
@@ -298,14 +299,14 @@ def test_many_flushes_touch_each_hour_once_per_batch(tmp_path: Path) -> None:
 def test_a_record_that_fails_dead_letters_its_event_and_the_rest_land(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = batch_module.extract_record_fields
+    real = parsing_module.extract_record_fields
 
     def picky(record: dict[str, object], enqueued: datetime) -> object:
         if record.get("poison"):
             raise RuntimeError("unexpected")
         return real(record, enqueued)
 
-    monkeypatch.setattr(batch_module, "extract_record_fields", picky)
+    monkeypatch.setattr(parsing_module, "extract_record_fields", picky)
     writer = _writer(tmp_path)
     body = orjson.dumps([audit(), {**audit(), "poison": True}, sign_in()])
     outcome = writer.add_event(body, sequence_number=0, offset="0", enqueued_time=ENQUEUED)

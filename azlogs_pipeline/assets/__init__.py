@@ -1,0 +1,1 @@
+"""Thin Dagster wrappers over the domain code (ingest, normalize, summarize), grouped by domain."""

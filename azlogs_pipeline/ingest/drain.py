@@ -1,0 +1,400 @@
+"""Drain one Event Hub partition from its blob checkpoint into the raw lake.
+
+The order of things is what keeps the promises: claim the partition; read the checkpoint; note the
+last sequence number enqueued now (the drain's target); receive in batches; flush each bounded batch
+to Parquet atomically; renew the claim; only then move the checkpoint. A crash at any instant
+re-reads from the last checkpoint, whose events are all durable already.
+
+Receiving runs in the SDK's thread and only hands batches over through a small bounded queue, so the
+SDK never buffers more than a few batches (memory does not grow with the backlog) and every parse,
+write and checkpoint happens here, where an error stops the drain before the checkpoint moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from azlogs_pipeline.config import Settings
+from azlogs_pipeline.ingest.batch import FlushSummary, RawBatchWriter, SealedBatch
+from azlogs_pipeline.ingest.clients import (
+    checkpoint_namespace,
+    make_checkpoint_store,
+    make_consumer,
+)
+from azlogs_pipeline.ingest.ownership import OwnershipLost, PartitionClaim
+from azlogs_pipeline.ingest.parse_pool import InlineParser, ProcessParser, ReceivedEvent
+from azlogs_pipeline.ingest.parsing import ParsedEvent
+
+log = logging.getLogger(__name__)
+
+_IDLE = object()
+# The SDK hands over a partial batch only after max_wait_time: keep it short so the tail of a
+# partition does not wait, and count idle polls up to the configured idle_seconds instead.
+_POLL_SECONDS = 0.25
+_PARSE_POOL_MIN_EVENTS = 2_000
+"""Below this backlog, parsing inline is faster than starting worker processes."""
+
+
+class DrainError(RuntimeError):
+    """The drain could not go on; nothing after the last checkpoint was lost."""
+
+
+@dataclass
+class Checkpoint:
+    offset: str
+    sequence_number: int
+
+
+@dataclass
+class DrainResult:
+    """What one drain of one partition did, for run metadata and `azlogs status`."""
+
+    eventhub: str
+    partition_id: str
+    status: str = "drained"
+    events: int = 0
+    records: int = 0
+    dead_letters: int = 0
+    repaired: int = 0
+    invalid_category: int = 0
+    body_bytes: int = 0
+    bytes_written: int = 0
+    files: int = 0
+    records_per_category: dict[str, int] = field(default_factory=dict)
+    hours_touched: set[str] = field(default_factory=set)
+    first_sequence_number: int | None = None
+    last_sequence_number: int | None = None
+    checkpoint_before: Checkpoint | None = None
+    checkpoint_after: Checkpoint | None = None
+    target_sequence_number: int | None = None
+    begin_sequence_number: int | None = None
+    lost_to_retention: int = 0
+    lag_after: int | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration_seconds: float = 0.0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.duration_seconds if self.duration_seconds > 0 else 0.0
+
+    def add(self, flushed: FlushSummary) -> None:
+        self.events += flushed.events
+        self.records += flushed.records
+        self.dead_letters += flushed.dead_letters
+        self.repaired += flushed.repaired
+        self.invalid_category += flushed.invalid_category
+        self.body_bytes += flushed.body_bytes
+        self.bytes_written += flushed.bytes_written
+        self.files += len(flushed.files)
+        self.hours_touched.update(flushed.hours_touched)
+        for category, count in flushed.records_per_category.items():
+            self.records_per_category[category] = self.records_per_category.get(category, 0) + count
+        if self.first_sequence_number is None:
+            self.first_sequence_number = flushed.first_sequence_number
+        self.last_sequence_number = flushed.last_sequence_number
+
+
+def lost_to_retention(checkpoint: Checkpoint | None, begin_sequence_number: int) -> int:
+    """Events between the checkpoint and the oldest event still in the partition."""
+    if checkpoint is None:
+        return 0
+    return max(0, begin_sequence_number - (checkpoint.sequence_number + 1))
+
+
+class PartitionDrain:
+    """One drain of one (hub, partition); call :meth:`run` once."""
+
+    def __init__(self, settings: Settings, eventhub: str, partition_id: str) -> None:
+        self.settings = settings
+        self.eventhub = eventhub
+        self.partition_id = str(partition_id)
+        self.limits = settings.drain
+        self.result = DrainResult(eventhub, self.partition_id)
+        self._store: Any = None
+        self._consumer: Any = None
+        self._claim: PartitionClaim | None = None
+        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush")
+        self._in_flight: Future[FlushSummary] | None = None
+
+    def run(self) -> DrainResult:
+        started = time.monotonic()
+        self._store = make_checkpoint_store(self.settings.storage)
+        self._consumer = make_consumer(self.settings.eventhub, self.eventhub, checkpoint_store=None)
+        try:
+            self._drain()
+        except OwnershipLost as exc:
+            log.warning("%s", exc)
+            self.result.status = "owned_elsewhere"
+        finally:
+            if self._claim is not None:
+                self._claim.release()
+            self._consumer.close()
+            self._store.close()
+            self.result.duration_seconds = time.monotonic() - started
+        return self.result
+
+    @property
+    def namespace(self) -> str:
+        return checkpoint_namespace(self._consumer)
+
+    def _drain(self) -> None:
+        hub = self.settings.eventhub
+        self._claim = PartitionClaim(
+            self._store,
+            self.namespace,
+            self.eventhub,
+            hub.consumer_group,
+            self.partition_id,
+            ttl_seconds=self.limits.ownership_seconds,
+        )
+        self._claim.acquire()
+        checkpoint = self._read_checkpoint()
+        self.result.checkpoint_before = checkpoint
+        props = self._consumer.get_partition_properties(self.partition_id)
+        self.result.begin_sequence_number = props["beginning_sequence_number"]
+        self.result.target_sequence_number = props["last_enqueued_sequence_number"]
+        self._report_retention(checkpoint, props)
+        position = self._start_position(checkpoint, props)
+        if position is not None:
+            self._receive(position, checkpoint)
+        after = self._consumer.get_partition_properties(self.partition_id)
+        done = self.result.checkpoint_after or checkpoint
+        last_done = done.sequence_number if done else after["beginning_sequence_number"] - 1
+        self.result.lag_after = max(0, after["last_enqueued_sequence_number"] - last_done)
+        if after["is_empty"]:
+            self.result.lag_after = 0
+
+    def _read_checkpoint(self) -> Checkpoint | None:
+        for item in self._store.list_checkpoints(
+            self.namespace, self.eventhub, self.settings.eventhub.consumer_group
+        ):
+            if item["partition_id"] == self.partition_id:
+                return Checkpoint(str(item["offset"]), int(item["sequence_number"]))
+        return None
+
+    def _report_retention(self, checkpoint: Checkpoint | None, props: dict[str, Any]) -> None:
+        lost = lost_to_retention(checkpoint, props["beginning_sequence_number"])
+        self.result.lost_to_retention = lost
+        if lost:
+            assert checkpoint is not None
+            log.warning(
+                "%d events of %s partition %s were lost to the Event Hub's retention before they "
+                "could be drained (checkpoint at sequence %d, oldest available %d). Drain more "
+                "often or raise the hub's retention.",
+                lost,
+                self.eventhub,
+                self.partition_id,
+                checkpoint.sequence_number,
+                props["beginning_sequence_number"],
+            )
+
+    def _start_position(self, checkpoint: Checkpoint | None, props: dict[str, Any]) -> str | None:
+        """The offset to receive after, or None when there is nothing to receive."""
+        if props["is_empty"]:
+            return None
+        if checkpoint is not None:
+            if checkpoint.sequence_number >= props["last_enqueued_sequence_number"]:
+                return None
+            return checkpoint.offset
+        if self.settings.eventhub.start_position == "latest":
+            latest = Checkpoint(
+                str(props["last_enqueued_offset"]), props["last_enqueued_sequence_number"]
+            )
+            self._write_checkpoint(latest)
+            return None
+        return "-1"
+
+    def _receive(self, offset: str, checkpoint: Checkpoint | None) -> None:
+        limits = self.limits
+        writer = RawBatchWriter(
+            self.settings.data_dir,
+            self.eventhub,
+            self.partition_id,
+            max_records=limits.flush_records,
+            max_bytes=limits.flush_bytes,
+        )
+        handoff: queue.Queue[Any] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def on_batch(_context: Any, events: list[Any]) -> None:
+            item = events if events else _IDLE
+            while not stop.is_set():
+                try:
+                    handoff.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def on_error(_context: Any, error: BaseException) -> None:
+            errors.append(error)
+            stop.set()
+
+        receiver = threading.Thread(
+            target=self._consumer.receive_batch,
+            kwargs={
+                "on_event_batch": on_batch,
+                "on_error": on_error,
+                "partition_id": self.partition_id,
+                "starting_position": offset,
+                "starting_position_inclusive": False,
+                "max_batch_size": limits.receive_batch,
+                "prefetch": limits.receive_batch,
+                "max_wait_time": _POLL_SECONDS,
+            },
+            name=f"receive-{self.eventhub}-{self.partition_id}",
+            daemon=True,
+        )
+        receiver.start()
+        try:
+            self._consume(handoff, writer, stop, errors, checkpoint)
+            self._flush(writer, wait=True)
+        finally:
+            stop.set()
+            self._consumer.close()
+            receiver.join(timeout=30)
+            self._flusher.shutdown(wait=True)
+
+    def _consume(
+        self,
+        handoff: queue.Queue[Any],
+        writer: RawBatchWriter,
+        stop: threading.Event,
+        errors: list[BaseException],
+        checkpoint: Checkpoint | None,
+    ) -> None:
+        first = checkpoint.sequence_number + 1 if checkpoint else self.result.begin_sequence_number
+        assert first is not None and self.result.target_sequence_number is not None
+        parser = self._parser(self.result.target_sequence_number - first + 1)
+        try:
+            for events in self._received(handoff, stop, errors, checkpoint):
+                for event, parsed in parser.submit(events):
+                    self._buffer(writer, event, parsed)
+            for event, parsed in parser.finish():
+                self._buffer(writer, event, parsed)
+        finally:
+            parser.close()
+
+    def _parser(self, backlog: int) -> InlineParser | ProcessParser:
+        """Worker processes for a real backlog; inline parsing when starting them costs more."""
+        workers = self.limits.parse_workers
+        if self.limits.max_events:
+            backlog = min(backlog, self.limits.max_events)
+        if workers < 1 or backlog < _PARSE_POOL_MIN_EVENTS:
+            return InlineParser()
+        return ProcessParser(workers)
+
+    def _buffer(self, writer: RawBatchWriter, event: ReceivedEvent, parsed: ParsedEvent) -> None:
+        writer.add_event(
+            event.body,
+            sequence_number=event.sequence_number,
+            offset=event.offset,
+            enqueued_time=event.enqueued_time,
+            parsed=parsed,
+        )
+        if writer.is_full:
+            self._flush(writer)
+
+    def _received(
+        self,
+        handoff: queue.Queue[Any],
+        stop: threading.Event,
+        errors: list[BaseException],
+        checkpoint: Checkpoint | None,
+    ) -> Iterator[list[ReceivedEvent]]:
+        """Batches of new events in sequence order, until the target, a cap, or idleness."""
+        limits = self.limits
+        target = self.result.target_sequence_number
+        assert target is not None
+        deadline = time.monotonic() + limits.max_seconds if limits.max_seconds else None
+        last_seq = checkpoint.sequence_number if checkpoint else -1
+        allowed = limits.max_events or -1
+        idle_since: float | None = None
+        while not stop.is_set() and allowed and last_seq < target:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            try:
+                item = handoff.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is _IDLE:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= limits.idle_seconds:
+                    return
+                continue
+            idle_since = None
+            batch = [
+                ReceivedEvent(
+                    event.sequence_number, event.offset, event.enqueued_time, _body(event)
+                )
+                for event in item
+                if event.sequence_number > last_seq
+            ][: allowed if allowed > 0 else None]
+            if batch:
+                last_seq = batch[-1].sequence_number
+                allowed -= len(batch) if allowed > 0 else 0
+                yield batch
+        if errors:
+            raise DrainError(
+                f"receiving from {self.eventhub} partition {self.partition_id} failed: "
+                f"{errors[0]}. Everything up to the last checkpoint is safe; run the drain again "
+                "once the cause is fixed."
+            ) from errors[0]
+
+    def _flush(self, writer: RawBatchWriter, wait: bool = False) -> None:
+        """Seal the batch and write it on the flusher thread while receiving goes on.
+
+        At most one batch is in flight; its files are durable before its checkpoint moves, and
+        batches are written and checkpointed in order.
+        """
+        self._await_flush()
+        sealed = writer.seal()
+        if sealed is not None:
+            self._in_flight = self._flusher.submit(self._write_and_checkpoint, sealed)
+        if wait:
+            self._await_flush()
+
+    def _await_flush(self) -> None:
+        if self._in_flight is not None:
+            flushed = self._in_flight.result()
+            self._in_flight = None
+            self.result.add(flushed)
+
+    def _write_and_checkpoint(self, sealed: SealedBatch) -> FlushSummary:
+        flushed = sealed.write()
+        assert self._claim is not None
+        self._claim.renew()
+        assert flushed.last_sequence_number is not None and flushed.last_offset is not None
+        self._write_checkpoint(Checkpoint(flushed.last_offset, flushed.last_sequence_number))
+        return flushed
+
+    def _write_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self._store.update_checkpoint(
+            {
+                "fully_qualified_namespace": self.namespace,
+                "eventhub_name": self.eventhub,
+                "consumer_group": self.settings.eventhub.consumer_group,
+                "partition_id": self.partition_id,
+                "offset": checkpoint.offset,
+                "sequence_number": checkpoint.sequence_number,
+            }
+        )
+        self.result.checkpoint_after = checkpoint
+
+
+def _body(event: Any) -> bytes:
+    """The event's bytes as sent (the Data sections joined), whatever they contain."""
+    return b"".join(event.body)
+
+
+def drain_partition(settings: Settings, eventhub: str, partition_id: str) -> DrainResult:
+    """Drain one partition until caught up with what was enqueued when it began (or a cap)."""
+    return PartitionDrain(settings, eventhub, partition_id).run()

@@ -1,0 +1,82 @@
+"""Where each Event Hub partition stands: its checkpoint, what is enqueued, and the lag between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from azlogs_pipeline.config import Settings
+from azlogs_pipeline.ingest.clients import (
+    checkpoint_namespace,
+    make_checkpoint_store,
+    make_consumer,
+)
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    eventhub: str
+    partition_id: str
+    checkpoint_sequence_number: int | None
+    checkpoint_offset: str | None
+    begin_sequence_number: int
+    last_enqueued_sequence_number: int
+    last_enqueued_time: datetime | None
+    is_empty: bool
+
+    @property
+    def lag(self) -> int:
+        """Events enqueued after the checkpoint (all retained events when there is none)."""
+        if self.is_empty:
+            return 0
+        done = self.checkpoint_sequence_number
+        if done is None:
+            done = self.begin_sequence_number - 1
+        return max(
+            0, self.last_enqueued_sequence_number - max(done, self.begin_sequence_number - 1)
+        )
+
+
+def list_partitions(settings: Settings) -> list[tuple[str, str]]:
+    """Every (hub, partition id) of the configured Event Hubs, asked of the service."""
+    found = []
+    for hub in settings.eventhub.names:
+        with make_consumer(settings.eventhub, hub) as consumer:
+            found.extend((hub, pid) for pid in consumer.get_partition_ids())
+    return found
+
+
+def partition_statuses(settings: Settings) -> list[PartitionStatus]:
+    """The status of every partition of every configured hub."""
+    statuses = []
+    store = make_checkpoint_store(settings.storage)
+    try:
+        for hub in settings.eventhub.names:
+            with make_consumer(settings.eventhub, hub) as consumer:
+                namespace = checkpoint_namespace(consumer)
+                checkpoints = {
+                    c["partition_id"]: c
+                    for c in store.list_checkpoints(
+                        namespace, hub, settings.eventhub.consumer_group
+                    )
+                }
+                for pid in consumer.get_partition_ids():
+                    props = consumer.get_partition_properties(pid)
+                    checkpoint = checkpoints.get(pid)
+                    statuses.append(
+                        PartitionStatus(
+                            eventhub=hub,
+                            partition_id=pid,
+                            checkpoint_sequence_number=checkpoint["sequence_number"]
+                            if checkpoint
+                            else None,
+                            checkpoint_offset=checkpoint["offset"] if checkpoint else None,
+                            begin_sequence_number=props["beginning_sequence_number"],
+                            last_enqueued_sequence_number=props["last_enqueued_sequence_number"],
+                            last_enqueued_time=props.get("last_enqueued_time_utc"),
+                            is_empty=props["is_empty"],
+                        )
+                    )
+    finally:
+        store.close()
+    return statuses

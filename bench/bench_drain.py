@@ -1,0 +1,205 @@
+"""End-to-end drain benchmark: local emulator -> real SDK consumer -> raw Parquet lake.
+
+Publishes a backlog of realistic bodies (about 100 generated records of 2-4 KB per event) to one
+partition of the emulator (run in its own process, as a real service would be), then drains it:
+
+- azlogs: `drain_partition` (bounded batches, atomic Parquet, blob checkpoints), in a child process;
+- baseline: what a quick hand-written shipper does: the SDK's receive callback, `json.loads`,
+  pandas to Parquet and a blob checkpoint per batch, in a child process.
+
+Prints records/s, MB/s and peak RSS for both, and the ratio.
+
+    .venv/bin/python bench/bench_drain.py [--records 1000000] [--baseline-records 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from azlogs_pipeline.local import azurite  # noqa: E402
+from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
+from azlogs_pipeline.local.processes import free_port, spawn, stop_process, wait_for_port  # noqa: E402
+
+HUB = "bench"
+RECORDS_PER_EVENT = 100
+
+OURS = """
+import json, resource, sys, time
+from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.ingest.drain import drain_partition
+started = time.monotonic()
+result = drain_partition(load_settings(), "bench", "0")
+print(json.dumps({"seconds": time.monotonic() - started, "records": result.records,
+                  "bytes": result.body_bytes, "events": result.events, "lag": result.lag_after,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu_self": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+                  "cpu_workers": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
+                  "minflt": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}))
+"""
+
+BASELINE = """
+import json, os, resource, sys, threading, time
+import pandas as pd
+from azure.eventhub import EventHubConsumerClient
+from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
+limit = int(sys.argv[1]); out = sys.argv[2]
+store = BlobCheckpointStore.from_connection_string(
+    os.environ["AZLOGS_STORAGE_CONNECTION_STRING"], os.environ["AZLOGS_STORAGE_CONTAINER"])
+client = EventHubConsumerClient.from_connection_string(
+    os.environ["AZLOGS_EVENTHUB_CONNECTION_STRING"], consumer_group="$Default",
+    eventhub_name="bench", checkpoint_store=store)
+state = {"records": 0, "bytes": 0, "files": 0}
+done = threading.Event()
+def on_batch(ctx, events):
+    if not events:
+        done.set(); return
+    rows = []
+    for event in events:
+        body = event.body_as_str()
+        state["bytes"] += len(body)
+        for record in json.loads(body)["records"]:
+            rows.append({"category": record.get("category"), "time": record.get("time"),
+                         "record": json.dumps(record)})
+    pd.DataFrame(rows).to_parquet(f"{out}/batch-{state['files']}.parquet")
+    state["files"] += 1
+    state["records"] += len(rows)
+    ctx.update_checkpoint(events[-1])
+    if state["records"] >= limit:
+        done.set()
+started = time.monotonic()
+worker = threading.Thread(target=client.receive_batch, kwargs=dict(
+    on_event_batch=on_batch, partition_id="0", starting_position="-1", max_batch_size=100,
+    max_wait_time=3), daemon=True)
+worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
+print(json.dumps({"seconds": elapsed, "records": state["records"], "bytes": state["bytes"],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def realistic_bodies(count: int) -> list[bytes]:
+    """Distinct bodies of RECORDS_PER_EVENT generated records each (sign-ins, audit, risk...)."""
+    result = generate(GeneratorOptions(records=count * RECORDS_PER_EVENT, hours=24, seed=11))
+    records = result.records
+    return [
+        orjson.dumps({"records": records[i : i + RECORDS_PER_EVENT]})
+        for i in range(0, len(records) - RECORDS_PER_EVENT + 1, RECORDS_PER_EVENT)
+    ]
+
+
+def publish(conn: str, bodies: list[bytes], events: int) -> float:
+    from azure.eventhub import EventData, EventHubProducerClient
+
+    started = time.monotonic()
+    with EventHubProducerClient.from_connection_string(conn, eventhub_name=HUB) as producer:
+        batch = producer.create_batch(partition_id="0")
+        for n in range(events):
+            data = EventData(bodies[n % len(bodies)])
+            try:
+                batch.add(data)
+            except ValueError:
+                producer.send_batch(batch)
+                batch = producer.create_batch(partition_id="0")
+                batch.add(data)
+        producer.send_batch(batch)
+    return time.monotonic() - started
+
+
+def child(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def line(name: str, figures: dict[str, float]) -> str:
+    rate = figures["records"] / figures["seconds"]
+    mbs = figures["bytes"] / figures["seconds"] / 1e6
+    return (
+        f"{name:9} {figures['records']:>10,.0f} records in {figures['seconds']:6.1f} s: "
+        f"{rate:>8,.0f} records/s, {mbs:6.1f} MB/s, peak RSS {figures['rss_mb']:5.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--baseline-records", type=int, default=200_000)
+    args = parser.parse_args()
+    events = args.records // RECORDS_PER_EVENT
+
+    with tempfile.TemporaryDirectory(prefix="azlogs-bench-") as tmp:
+        work = Path(tmp)
+        blob_port, eh_port = free_port(), free_port()
+        blob = azurite.start_azurite(work / "azurite", "127.0.0.1", blob_port)
+        log = work / "eventhubs.log"
+        command = [sys.executable, "-m", "azlogs_pipeline.local.eventhubs", "--host", "127.0.0.1"]
+        command += ["--port", str(eh_port), "--hub", HUB, "--partitions", "1"]
+        emulator = spawn(command, log, cwd=ROOT)
+        try:
+            wait_for_port("127.0.0.1", eh_port, emulator, "Event Hubs emulator", log, 30)
+            conn = (
+                f"Endpoint=sb://127.0.0.1:{eh_port};SharedAccessKeyName=k;"
+                "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true"
+            )
+            bodies = realistic_bodies(min(events, 300))
+            size = sum(map(len, bodies)) / len(bodies)
+            print(
+                f"backlog: {events:,} events x {RECORDS_PER_EVENT} records, {size / 1e3:.0f} KB per event"
+            )
+            seconds = publish(conn, bodies, events)
+            print(f"published in {seconds:.1f} s ({events * size / seconds / 1e6:.0f} MB/s)")
+            from azure.storage.blob import BlobServiceClient
+
+            service = BlobServiceClient.from_connection_string(
+                azurite.connection_string("127.0.0.1", blob_port)
+            )
+            for name in ("ours", "baseline"):
+                service.create_container(name)
+            env = {
+                "AZLOGS_EVENTHUB_CONNECTION_STRING": conn,
+                "AZLOGS_EVENTHUB_NAME": HUB,
+                "AZLOGS_STORAGE_CONNECTION_STRING": azurite.connection_string(
+                    "127.0.0.1", blob_port
+                ),
+                "AZLOGS_DATA_DIR": str(work / "data"),
+            }
+            ours = child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"})
+            assert ours["records"] == events * RECORDS_PER_EVENT and ours["lag"] == 0, ours
+            (work / "baseline").mkdir()
+            base = child(
+                BASELINE,
+                {**env, "AZLOGS_STORAGE_CONTAINER": "baseline"},
+                str(args.baseline_records),
+                str(work / "baseline"),
+            )
+        finally:
+            stop_process(emulator.pid)
+            stop_process(blob.pid)
+    print(line("azlogs", ours))
+    print(f"  (cpu: drain process {ours['cpu_self']:.1f} s, parse workers {ours['cpu_workers']:.1f} s, minor faults {ours['minflt']:,})")
+    print(line("baseline", base))
+    ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
+    print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
+
+
+if __name__ == "__main__":
+    main()
