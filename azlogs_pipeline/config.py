@@ -112,11 +112,10 @@ class DrainSettings:
     max_events: int | None = None
     max_seconds: float | None = None
     flush_records: int = 50_000
-    flush_bytes: int = 64 * 1024 * 1024
+    flush_bytes: int = 32 * 1024 * 1024
     receive_batch: int = 100
     idle_seconds: float = 5.0
     ownership_seconds: float = 120.0
-    parse_workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 8))
 
 
 @dataclass(frozen=True)
@@ -285,21 +284,14 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
         env, "AZLOGS_DRAIN_MAX_EVENTS", None, "Leave it unset to drain until caught up."
     )
     flush_records = _number(env, "AZLOGS_FLUSH_RECORDS", 50_000, "Default 50000 records.")
-    flush_mb = _number(env, "AZLOGS_FLUSH_MB", 64, "Default 64 (MB).")
-    workers = _get(env, "AZLOGS_PARSE_WORKERS")
-    if workers is not None and not workers.isdigit():
-        raise ConfigError(
-            f"AZLOGS_PARSE_WORKERS={workers!r} is not a whole number. Use 0 to parse in the "
-            "drain's own process, or leave it unset for one worker per CPU core."
-        )
+    flush_mb = _number(env, "AZLOGS_FLUSH_MB", 32, "Default 32 (MB).")
     return DrainSettings(
-        parse_workers=int(workers) if workers is not None else min(os.cpu_count() or 1, 8),
         max_events=int(max_events) if max_events else None,
         max_seconds=_number(
             env, "AZLOGS_DRAIN_MAX_SECONDS", None, "Leave it unset to drain until caught up."
         ),
         flush_records=int(flush_records or 50_000),
-        flush_bytes=int((flush_mb or 64) * 1024 * 1024),
+        flush_bytes=int((flush_mb or 32) * 1024 * 1024),
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from azlogs_pipeline.ingest.parsing import ParsedEvent, parse_event
+from azlogs_pipeline.ingest.parsing import parse_event
 from azlogs_pipeline.ingest.records import RecordFields
 from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
 from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
@@ -174,28 +174,15 @@ class _Pending:
         ]
 
     def records_table(
-        self,
-        numbers: list[int] | None,
-        texts: pa.Array,
-        eventhub: str,
-        partition_id: str,
-        ingested_at: datetime,
+        self, texts: pa.Array, eventhub: str, partition_id: str, ingested_at: datetime
     ) -> pa.Table:
-        """The raw-lake table of the given rows (all rows if `numbers` is None); `texts` is the
-        whole `record` column, built once per flush."""
-        if numbers is None:
-            rows, indexes, repaired, events = (
-                self.rows,
-                self.record_index,
-                self.repaired,
-                self.event_of_record,
-            )
-        else:
-            rows = [self.rows[n] for n in numbers]
-            indexes = [self.record_index[n] for n in numbers]
-            repaired = [self.repaired[n] for n in numbers]
-            events = [self.event_of_record[n] for n in numbers]
-            texts = texts.take(pa.array(numbers, pa.int32()))
+        """The raw-lake table of every buffered row; `texts` is the `record` column."""
+        rows, indexes, repaired, events = (
+            self.rows,
+            self.record_index,
+            self.repaired,
+            self.event_of_record,
+        )
         count = len(rows)
         ids, categories, _, times, sources, tenants, resources, operations = zip(*rows, strict=True)
         event_rows = pa.array(events, pa.int32())
@@ -308,10 +295,8 @@ class RawBatchWriter:
         sequence_number: int,
         offset: str | int | None,
         enqueued_time: datetime,
-        parsed: ParsedEvent | None = None,
     ) -> EventOutcome:
-        """Buffer one event's records and/or its dead letter; parse it here unless ``parsed``
-        (the result of `parse_event` for this body, e.g. from a worker process) is given.
+        """Parse one event and buffer its records and/or its dead letter.
 
         Never raises on bad input; raises ValueError if sequence numbers do not increase (a
         caller bug that would break file naming).
@@ -325,8 +310,7 @@ class RawBatchWriter:
         body = bytes(body)
         enqueued = _as_utc(enqueued_time)
         position = (sequence_number, None if offset is None else str(offset), enqueued)
-        if parsed is None:
-            parsed = parse_event(body, enqueued)
+        parsed = parse_event(body, enqueued)
         pending = self._pending
         event = len(pending.events)
         for fields, index, repaired in zip(
@@ -429,7 +413,7 @@ class SealedBatch:
         futures = []
         groups = pending.category_hours()
         table = pending.records_table(
-            None, pending.texts.as_array(), writer.eventhub, writer.partition_id, self.ingested_at
+            pending.texts.as_array(), writer.eventhub, writer.partition_id, self.ingested_at
         )
         if len(groups) > 1:
             order = [n for _, _, numbers in groups for n in numbers or ()]

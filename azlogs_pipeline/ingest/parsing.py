@@ -1,7 +1,6 @@
 """Turn one event body into the raw-lake fields of its records: the CPU-heavy part of a drain.
 
-A pure function of (body, enqueued time), so it can run in the drain's process or in worker
-processes (see :mod:`azlogs_pipeline.ingest.parse_pool`) with the same result.
+A pure function of (body, enqueued time): the same body always gives the same records.
 """
 
 from __future__ import annotations
@@ -66,11 +65,6 @@ def parse_event(body: bytes, enqueued_time: datetime) -> ParsedEvent:
             parsed.repaired.append(item.repaired)
     parsed.dead_letter_reason = _with_failures(envelope.dead_letter_reason, failures)
     return parsed
-
-
-def parse_events(events: list[tuple[bytes, datetime]]) -> list[ParsedEvent]:
-    """Parse several bodies: one task for a worker process."""
-    return [parse_event(body, enqueued) for body, enqueued in events]
 
 
 def _with_failures(reason: str | None, failures: list[str]) -> str | None:

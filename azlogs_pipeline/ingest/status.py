@@ -26,15 +26,21 @@ class PartitionStatus:
 
     @property
     def lag(self) -> int:
-        """Events enqueued after the checkpoint (all retained events when there is none)."""
-        if self.is_empty:
-            return 0
-        done = self.checkpoint_sequence_number
-        if done is None:
-            done = self.begin_sequence_number - 1
-        return max(
-            0, self.last_enqueued_sequence_number - max(done, self.begin_sequence_number - 1)
+        return lag(
+            self.checkpoint_sequence_number,
+            self.begin_sequence_number,
+            self.last_enqueued_sequence_number,
+            self.is_empty,
         )
+
+
+def lag(checkpoint: int | None, begin: int, last_enqueued: int, is_empty: bool) -> int:
+    """Events still to drain: enqueued after the checkpoint and still retained (all retained
+    events when there is no checkpoint)."""
+    if is_empty:
+        return 0
+    done = begin - 1 if checkpoint is None else max(checkpoint, begin - 1)
+    return max(0, last_enqueued - done)
 
 
 def list_partitions(settings: Settings) -> list[tuple[str, str]]:

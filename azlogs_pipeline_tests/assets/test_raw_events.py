@@ -20,8 +20,8 @@ from azlogs_pipeline.assets.ingest import (
 )
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
+from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
-from azlogs_pipeline_tests.sdk_helpers import send_bodies
 
 HUB = "adlogs"
 
@@ -48,8 +48,8 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
-    send_bodies(emulator.connection_string(), HUB, [body(n) for n in range(20)], partition_id="1")
-    send_bodies(emulator.connection_string(), HUB, [b"{broken"], partition_id="1")
+    send_bodies(emulator.connection_string(HUB), [body(n) for n in range(20)], partition_id="1")
+    send_bodies(emulator.connection_string(HUB), [b"{broken"], partition_id="1")
     for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
         monkeypatch.setenv(key, value)
     instance = dg.DagsterInstance.ephemeral()
@@ -73,9 +73,7 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     assert checks[CHECK_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
     assert checks[CHECK_RETENTION].passed
 
-    send_bodies(
-        emulator.connection_string(), HUB, [body(n) for n in range(20, 50)], partition_id="1"
-    )
+    send_bodies(emulator.connection_string(HUB), [body(n) for n in range(20, 50)], partition_id="1")
     emulator.apply_retention(HUB, "1", keep_last=10)
     again = dg.materialize(
         [raw_events], partition_key=f"{HUB}:1", instance=instance,
@@ -102,7 +100,7 @@ def test_azlogs_run_and_status_keep_secrets_out_of_everything(
     eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
-    send_bodies(emulator.connection_string(), HUB, [body(n) for n in range(30)])
+    send_bodies(emulator.connection_string(HUB), [body(n) for n in range(30)])
     data_dir = tmp_path / "data"
     env = local_environment(emulator, azurite_endpoint, data_dir)
     env["AZLOGS_EVENTHUB_CONNECTION_STRING"] = env["AZLOGS_EVENTHUB_CONNECTION_STRING"].replace(

@@ -19,9 +19,9 @@ from azlogs_pipeline.ingest.drain import drain_partition
 from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.paths import lake_root, raw_root
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
+from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 from azlogs_pipeline_tests.ingest.test_drain import checkpoint_of
-from azlogs_pipeline_tests.sdk_helpers import send_bodies
 
 HUB = "adlogs"
 DRAIN = (
@@ -62,9 +62,7 @@ def test_random_kills_lose_nothing_and_never_checkpoint_ahead(
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
     events = 1500
     all_records = [records_for(e) for e in range(events)]
-    send_bodies(
-        emulator.connection_string(), HUB,
-        [orjson.dumps({"records": rs}) for rs in all_records], partition_id="0",
+    send_bodies(emulator.connection_string(HUB), [orjson.dumps({"records": rs}) for rs in all_records], partition_id="0",
     )  # fmt: skip
     env = local_environment(emulator, azurite_endpoint, tmp_path, AZLOGS_FLUSH_RECORDS="1500")
     settings = load_settings(env)
@@ -95,7 +93,9 @@ def test_random_kills_lose_nothing_and_never_checkpoint_ahead(
         _expire_ownership(settings, namespace)
 
     final = drain_partition(settings, HUB, "0")
-    print(f"kills: {kills}, checkpoints after each: {checkpoints}, final drain: {final.events} events")
+    print(
+        f"kills: {kills}, checkpoints after each: {checkpoints}, final drain: {final.events} events"
+    )
 
     assert kills >= 5, "the drain should have been killed mid-way most times"
     assert checkpoints == sorted(checkpoints), "a checkpoint never moves backwards"

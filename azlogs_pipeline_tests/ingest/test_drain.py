@@ -17,8 +17,8 @@ from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.paths import deadletter_root, raw_root
 from azlogs_pipeline.local.eventhubs import EventHubsEmulator
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
+from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_settings
-from azlogs_pipeline_tests.sdk_helpers import send_bodies
 
 HUB = "adlogs"
 
@@ -63,8 +63,8 @@ def test_drain_lands_every_record_once_and_checkpoints(
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
     records = [signin(n, n % 60) for n in range(500)]
-    send_bodies(emulator.connection_string(), HUB, bodies_of(records[:300], 7), partition_id="0")
-    send_bodies(emulator.connection_string(), HUB, bodies_of(records[300:], 9), partition_id="1")
+    send_bodies(emulator.connection_string(HUB), bodies_of(records[:300], 7), partition_id="0")
+    send_bodies(emulator.connection_string(HUB), bodies_of(records[300:], 9), partition_id="1")
     settings = local_settings(emulator, azurite_endpoint, tmp_path, AZLOGS_FLUSH_RECORDS="50")
 
     first = [drain_partition(settings, HUB, pid) for pid in ("0", "1")]
@@ -87,7 +87,7 @@ def test_drain_caps_events_per_run_and_resumes(
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
     records = [signin(n) for n in range(100)]
-    send_bodies(emulator.connection_string(), HUB, bodies_of(records, 1), partition_id="0")
+    send_bodies(emulator.connection_string(HUB), bodies_of(records, 1), partition_id="0")
     settings = local_settings(emulator, azurite_endpoint, tmp_path, AZLOGS_DRAIN_MAX_EVENTS="30")
 
     runs = [drain_partition(settings, HUB, "0") for _ in range(4)]
@@ -136,7 +136,7 @@ def test_checkpoints_interoperate_with_the_sdk_both_ways(
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
     records = [{**signin(n), "properties": {"n": n}} for n in range(90)]
-    send_bodies(emulator.connection_string(), HUB, bodies_of(records, 1), partition_id="0")
+    send_bodies(emulator.connection_string(HUB), bodies_of(records, 1), partition_id="0")
     settings = local_settings(emulator, azurite_endpoint, tmp_path, AZLOGS_DRAIN_MAX_EVENTS="30")
 
     by_sdk = sdk_consume(settings, stop_after=30)
@@ -162,7 +162,7 @@ def test_two_concurrent_drains_of_one_partition_exactly_one_lands(
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
     records = [signin(n) for n in range(2000)]
-    send_bodies(emulator.connection_string(), HUB, bodies_of(records, 2), partition_id="0")
+    send_bodies(emulator.connection_string(HUB), bodies_of(records, 2), partition_id="0")
     container = azurite_endpoint.new_container()
     dirs = [tmp_path / "a", tmp_path / "b"]
     results: list[Any] = [None, None]
@@ -191,13 +191,16 @@ def test_retention_gap_is_counted_and_the_drain_goes_on(
     eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
 ) -> None:
     emulator: EventHubsEmulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
-    conn = emulator.connection_string()
-    send_bodies(conn, HUB, bodies_of([signin(n) for n in range(10)], 1), partition_id="0")
+    send_bodies(
+        emulator.connection_string(HUB),
+        bodies_of([signin(n) for n in range(10)], 1),
+        partition_id="0",
+    )
     settings = local_settings(emulator, azurite_endpoint, tmp_path)
     assert drain_partition(settings, HUB, "0").events == 10
 
     later = [signin(n) for n in range(10, 60)]
-    send_bodies(conn, HUB, bodies_of(later, 1), partition_id="0")
+    send_bodies(emulator.connection_string(HUB), bodies_of(later, 1), partition_id="0")
     dropped = emulator.apply_retention(HUB, "0", keep_last=20)
     result = drain_partition(settings, HUB, "0")
 
@@ -222,7 +225,7 @@ def test_malformed_events_are_dead_lettered_and_do_not_block(
         b"{'records': [{'category': 'AuditLogs', 'time': '2026-11-20T09:00:00Z'}]}",
         good,
     ]
-    send_bodies(emulator.connection_string(), HUB, corpus, partition_id="0")
+    send_bodies(emulator.connection_string(HUB), corpus, partition_id="0")
     settings = local_settings(emulator, azurite_endpoint, tmp_path)
 
     result = drain_partition(settings, HUB, "0")

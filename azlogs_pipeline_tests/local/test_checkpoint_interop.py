@@ -11,7 +11,7 @@ from azure.storage.blob import ContainerClient
 
 from azlogs_pipeline.local.eventhubs import EventHubsEmulator
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
-from azlogs_pipeline_tests.sdk_helpers import send_bodies
+from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 
 HUB = "adlogs"
 
@@ -60,8 +60,8 @@ def test_resume_from_blob_checkpoints_loses_and_repeats_nothing(
 ) -> None:
     bodies = [f'{{"records": [{{"n": {i}}}]}}'.encode() for i in range(120)]
     with EventHubsEmulator(hubs=[HUB], partitions=2) as emulator:
-        send_bodies(emulator.connection_string(), HUB, bodies[:60], partition_id="0")
-        send_bodies(emulator.connection_string(), HUB, bodies[60:], partition_id="1")
+        send_bodies(emulator.connection_string(HUB), bodies[:60], partition_id="0")
+        send_bodies(emulator.connection_string(HUB), bodies[60:], partition_id="1")
         container = azurite_endpoint.new_container()
 
         first = consume_with_checkpoints(emulator, azurite_endpoint, container, stop_after=50)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from azlogs_pipeline.local.processes import free_port, port_answers
-from azlogs_pipeline_tests.sdk_helpers import receive_all
+from azlogs_pipeline_tests.fixtures.emulator import receive_all
 
 
 def azlogs(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
