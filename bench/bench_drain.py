@@ -195,7 +195,9 @@ def main() -> None:
             stop_process(emulator.pid)
             stop_process(blob.pid)
     print(line("azlogs", ours))
-    print(f"  (cpu: drain process {ours['cpu_self']:.1f} s, parse workers {ours['cpu_workers']:.1f} s, minor faults {ours['minflt']:,})")
+    print(
+        f"  (cpu: drain process {ours['cpu_self']:.1f} s, parse workers {ours['cpu_workers']:.1f} s, minor faults {ours['minflt']:,})"
+    )
     print(line("baseline", base))
     ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
     print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
