@@ -45,7 +45,7 @@ def lag(checkpoint: int | None, begin: int, last_enqueued: int, is_empty: bool) 
 
 def list_partitions(settings: Settings) -> list[tuple[str, str]]:
     """Every (hub, partition id) of the configured Event Hubs, asked of the service."""
-    found = []
+    found: list[tuple[str, str]] = []
     for hub in settings.eventhub.names:
         with make_consumer(settings.eventhub, hub) as consumer:
             found.extend((hub, pid) for pid in consumer.get_partition_ids())

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pyarrow.dataset as ds
-from azure.eventhub import EventHubConsumerClient
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 
 from azlogs_pipeline.config import Settings
@@ -17,7 +16,7 @@ from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.paths import deadletter_root, raw_root
 from azlogs_pipeline.local.eventhubs import EventHubsEmulator
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
-from azlogs_pipeline_tests.fixtures.emulator import send_bodies
+from azlogs_pipeline_tests.fixtures.emulator import consume_with_blob_checkpoints, send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_settings
 
 HUB = "adlogs"
@@ -98,37 +97,16 @@ def test_drain_caps_events_per_run_and_resumes(
 
 
 def sdk_consume(settings: Settings, stop_after: int) -> list[int]:
-    """A plain SDK consumer with BlobCheckpointStore, checkpointing every event it processes."""
-    store = BlobCheckpointStore.from_connection_string(
-        settings.storage.connection_string.get(), settings.storage.container
-    )
-    client = EventHubConsumerClient.from_connection_string(
+    """What a plain SDK consumer with BlobCheckpointStore processes (the `n` of each record)."""
+    assert settings.eventhub.connection_string and settings.storage.connection_string
+    bodies = consume_with_blob_checkpoints(
         settings.eventhub.connection_string.get(),
-        consumer_group="$Default",
-        eventhub_name=HUB,
-        checkpoint_store=store,
-        load_balancing_interval=1,
+        HUB,
+        settings.storage.connection_string.get(),
+        settings.storage.container,
+        stop_after,
     )
-    seen: list[int] = []
-    done = threading.Event()
-
-    def on_event(context: Any, event: Any) -> None:
-        if event is None or len(seen) >= stop_after:
-            done.set()
-            return
-        seen.append(orjson.loads(b"".join(event.body))["records"][0]["properties"]["n"])
-        context.update_checkpoint(event)
-
-    worker = threading.Thread(
-        target=client.receive,
-        kwargs={"on_event": on_event, "starting_position": "-1", "max_wait_time": 2},
-        daemon=True,
-    )
-    worker.start()
-    done.wait(60)
-    client.close()
-    worker.join(30)
-    return seen
+    return [orjson.loads(body)["records"][0]["properties"]["n"] for body in bodies]
 
 
 def test_checkpoints_interoperate_with_the_sdk_both_ways(

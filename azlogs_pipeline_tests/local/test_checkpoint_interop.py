@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from azure.eventhub import EventHubConsumerClient
-from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 from azure.storage.blob import ContainerClient
 
 from azlogs_pipeline.local.eventhubs import EventHubsEmulator
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
-from azlogs_pipeline_tests.fixtures.emulator import send_bodies
+from azlogs_pipeline_tests.fixtures.emulator import consume_with_blob_checkpoints, send_bodies
 
 HUB = "adlogs"
 
@@ -19,40 +14,9 @@ HUB = "adlogs"
 def consume_with_checkpoints(
     emulator: EventHubsEmulator, azurite: AzuriteEndpoint, container: str, stop_after: int
 ) -> list[bytes]:
-    """Consume with the blob checkpoint store, checkpointing each processed event."""
-    store = BlobCheckpointStore.from_connection_string(azurite.connection_string, container)
-    client = EventHubConsumerClient.from_connection_string(
-        emulator.connection_string(),
-        consumer_group="$Default",
-        eventhub_name=HUB,
-        checkpoint_store=store,
-        load_balancing_interval=1,
+    return consume_with_blob_checkpoints(
+        emulator.connection_string(), HUB, azurite.connection_string, container, stop_after
     )
-    processed: list[bytes] = []
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def on_event(context: Any, event: Any) -> None:
-        if event is None:
-            done.set()
-            return
-        with lock:
-            if len(processed) >= stop_after:
-                done.set()
-                return
-            processed.append(event.body_as_str().encode())
-            context.update_checkpoint(event)
-
-    worker = threading.Thread(
-        target=client.receive,
-        kwargs={"on_event": on_event, "starting_position": "-1", "max_wait_time": 3},
-        daemon=True,
-    )
-    worker.start()
-    done.wait(60)
-    client.close()
-    worker.join(30)
-    return processed
 
 
 def test_resume_from_blob_checkpoints_loses_and_repeats_nothing(

@@ -552,7 +552,7 @@ def test_duplicates_risk_copies_split_and_late_records(run: Generated) -> None:
     for r in run.records:
         if r.get("category") in USER_SIGNIN_CATEGORIES:
             by_id[r["properties"]["id"]].append(r)
-    dup_ids = set(truth["duplicates"]["record_ids"])
+    dup_ids = set(truth["duplicates"]["source_ids"])
     copies = splits = 0
     for sid, group in by_id.items():
         distinct = {orjson.dumps(r) for r in group}

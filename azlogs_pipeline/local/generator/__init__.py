@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from azlogs_pipeline.ingest.parsing import gc_paused as paused_gc
+
 from .bodies import Body
 from .malformed import DEFECT_KINDS, VALID_JSON_DEFECTS
 from .ndjson import (
@@ -31,9 +33,8 @@ from .run import (
     Generated,
     GeneratorOptions,
     GeneratorStream,
-    paused_gc,
     record_category,
-    record_id,
+    source_id,
 )
 from .scenarios import IMPOSSIBLE_SPEED_KMH, RULES, SCENARIO_KINDS
 from .traffic import ACTIVITY_CATEGORIES, CATEGORIES, SIGNIN_CATEGORIES, USER_SIGNIN_CATEGORIES
@@ -60,7 +61,7 @@ __all__ = [
     "paused_gc",
     "read_ndjson",
     "record_category",
-    "record_id",
+    "source_id",
     "truth_path",
     "write_ndjson",
     "write_ndjson_stream",

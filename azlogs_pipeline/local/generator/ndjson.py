@@ -15,7 +15,9 @@ from typing import Any
 
 import orjson
 
-from .run import Generated, GeneratorOptions, GeneratorStream, paused_gc
+from azlogs_pipeline.ingest.parsing import gc_paused as paused_gc
+
+from .run import Generated, GeneratorOptions, GeneratorStream
 
 PREFIX = b"b64:"
 

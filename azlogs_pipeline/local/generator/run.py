@@ -9,11 +9,9 @@ bounded memory.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,20 +82,7 @@ class Generated:
     body_records: list[int] = field(default_factory=list)  # records per body (0 if malformed)
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a run allocates millions of acyclic dicts, and the
-    collector's repeated passes over them would cost more than the generation itself."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def record_id(rec: dict[str, Any]) -> str | None:
+def source_id(rec: dict[str, Any]) -> str | None:
     """The identifier a record is known by (sign-in / audit / risk ``id``, else correlation)."""
     props = rec.get("properties")
     if isinstance(props, dict):
@@ -230,7 +215,7 @@ class GeneratorStream:
             if item.late:
                 late.append(
                     {
-                        "id": record_id(item.rec),
+                        "id": source_id(item.rec),
                         "category": item.category,
                         "event_time": self.clock.iso_micro(item.ev),
                         "published": self.clock.iso_micro(item.proc),
@@ -302,7 +287,7 @@ class GeneratorStream:
             "malformed": state.malformed,
             "duplicates": {
                 "bodies": state.duplicates,
-                "record_ids": [rid for d in state.duplicates for rid in d["record_ids"]],
+                "source_ids": [rid for d in state.duplicates for rid in d["source_ids"]],
             },
             "late_records": late,
             "counts": {
@@ -396,7 +381,7 @@ class _EmitState:
                 "index": self.index,
                 "original_index": original,
                 "records": len(body.records),
-                "record_ids": [record_id(r) for r in body.records],
+                "source_ids": [source_id(r) for r in body.records],
             }
         )
         yield self._out(copy)
