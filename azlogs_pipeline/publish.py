@@ -1,15 +1,41 @@
 """Send event bodies to an Event Hub with the SDK's producer, batched under the service's size limit.
 
 Used by `azlogs publish` and `azlogs generate --publish`; works the same against a real namespace.
+
+Body files are NDJSON: one body per line. A body is written as-is when it is valid UTF-8 without
+CR or LF (every well-formed body is); any other body (raw newlines, binary garbage, as in the
+generator's malformed samples) is written as ``b64:`` followed by its standard base64, and a body
+that itself starts with ``b64:`` is encoded too, so every line decodes unambiguously.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from azure.eventhub import EventData, EventDataBatch, EventHubProducerClient
+
+LINE_PREFIX = b"b64:"
+
+
+def encode_line(body: bytes) -> bytes:
+    """One body as one NDJSON line (without the newline)."""
+    if b"\n" in body or b"\r" in body or body.startswith(LINE_PREFIX):
+        return LINE_PREFIX + base64.b64encode(body)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return LINE_PREFIX + base64.b64encode(body)
+    return body
+
+
+def decode_line(line: bytes) -> bytes:
+    """The body an NDJSON line holds."""
+    if line.startswith(LINE_PREFIX):
+        return base64.b64decode(line[len(LINE_PREFIX) :], validate=True)
+    return line
 
 
 @dataclass
@@ -29,9 +55,9 @@ def read_bodies(path: Path) -> Iterator[tuple[str, bytes]]:
         return
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            body = line.rstrip(b"\r\n")
-            if body.strip():
-                yield f"{path}:{number}", body
+            text = line.rstrip(b"\r\n")
+            if text.strip():
+                yield f"{path}:{number}", decode_line(text)
 
 
 def publish_bodies(

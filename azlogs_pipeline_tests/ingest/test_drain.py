@@ -201,6 +201,9 @@ def test_malformed_events_are_dead_lettered_and_do_not_block(
         b'{"records": []}',
         orjson.dumps({"records": [{**signin(2), "category": "../../etc passwd"}]}),
         b"{'records': [{'category': 'AuditLogs', 'time': '2026-11-20T09:00:00Z'}]}",
+        b'{"records": [{"category": "AuditLogs", "":"", "time": "2026-11-20T09:00:00Z"}]}',
+        b'{"records": [{"category": "AuditLogs", "resultDescription": "line one\nline two"}]}',
+        orjson.dumps({"records": [{**signin(3), "big": "x" * 990_000}]}),
         good,
     ]
     send_bodies(emulator.connection_string(HUB), corpus, partition_id="0")
@@ -210,9 +213,10 @@ def test_malformed_events_are_dead_lettered_and_do_not_block(
 
     assert result.events == len(corpus)
     assert result.dead_letters == 4
-    assert result.records == 3
-    assert result.repaired == 1
+    assert result.records == 6
+    assert result.repaired == 3
     assert result.invalid_category == 1
+    assert result.lag_after == 0
     dead = ds.dataset(deadletter_root(tmp_path), format="parquet", partitioning="hive").to_table()
     assert sorted(dead.column("body").to_pylist()) == sorted(corpus[:4])
     assert all(p.resolve().is_relative_to(tmp_path.resolve()) for p in tmp_path.rglob("*"))

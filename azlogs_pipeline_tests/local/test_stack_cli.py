@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from azlogs_pipeline.local.processes import free_port, port_answers
-from azlogs_pipeline_tests.fixtures.emulator import receive_all
+from azlogs_pipeline.publish import read_bodies
+from azlogs_pipeline_tests.fixtures.emulator import receive_all, receive_events
 
 
 def azlogs(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
@@ -60,6 +61,18 @@ def test_stack_up_generate_publish_status_down(tmp_path: Path) -> None:
         assert bodies > 0
         events = receive_all(env["AZLOGS_EVENTHUB_CONNECTION_STRING"], "audit", expected=bodies)
         assert len(events) == bodies
+
+        ndjson = tmp_path / "logs.ndjson"
+        azlogs(
+            "generate", "--records", "600", "--hours", "1", "--seed", "4",
+            "--malformed-rate", "0.3", "--out", str(ndjson),
+        )  # fmt: skip
+        written = [body for _, body in read_bodies(ndjson)]
+        assert any(line.startswith(b"b64:") for line in ndjson.read_bytes().splitlines())
+        azlogs("publish", str(ndjson), "--hub", "signins", "--partition-id", "1", env=env)
+        signins = env["AZLOGS_EVENTHUB_CONNECTION_STRING"] + ";EntityPath=signins"
+        received = receive_events(signins, "1", expected=len(written))
+        assert sorted(b"".join(e.body) for e in received) == sorted(written)
     finally:
         stopped = azlogs("stack", "down", *common)
     assert "azurite" in stopped and "eventhubs" in stopped

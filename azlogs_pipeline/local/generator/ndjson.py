@@ -1,13 +1,8 @@
-"""NDJSON files of bodies: one body per line, ground truth beside it as ``<file>.truth.json``.
-
-A body is written as-is when it is valid UTF-8 without CR or LF (every well-formed body is). Any
-other body (raw newlines, binary garbage) is written as ``b64:`` followed by its standard base64;
-a body that itself starts with ``b64:`` is encoded too, so every line decodes unambiguously.
-"""
+"""NDJSON files of bodies (the line format of :mod:`azlogs_pipeline.publish`), with the ground
+truth beside them as ``<file>.truth.json``."""
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,26 +11,9 @@ from typing import Any
 import orjson
 
 from azlogs_pipeline.ingest.parsing import gc_paused as paused_gc
+from azlogs_pipeline.publish import decode_line, encode_line
 
 from .run import Generated, GeneratorOptions, GeneratorStream
-
-PREFIX = b"b64:"
-
-
-def encode_line(body: bytes) -> bytes:
-    if b"\n" in body or b"\r" in body or body.startswith(PREFIX):
-        return PREFIX + base64.b64encode(body)
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return PREFIX + base64.b64encode(body)
-    return body
-
-
-def decode_line(line: bytes) -> bytes:
-    if line.startswith(PREFIX):
-        return base64.b64decode(line[len(PREFIX) :], validate=True)
-    return line
 
 
 def truth_path(path: Path) -> Path:
