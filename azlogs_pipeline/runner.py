@@ -47,6 +47,22 @@ class DrainRun:
     success: bool
     run_id: str
     metadata: dict[str, object]
+    error: str | None = None
+
+
+_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+"""The runs' full logs are in the Dagster instance; the terminal gets warnings and errors."""
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str | None:
+    """The message of the first step failure, without its traceback."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
+    return None
 
 
 def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
@@ -69,13 +85,14 @@ def drain_all(instance: dg.DagsterInstance, settings: Settings) -> list[DrainRun
             instance=instance,
             resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
             tags={"azlogs/trigger": "azlogs run"},
+            run_config=_QUIET_CONSOLE,
             raise_on_error=False,
         )
         metadata: dict[str, object] = {}
         for event in result.get_asset_materialization_events():
             materialization = event.materialization
             metadata = {k: v.value for k, v in materialization.metadata.items()}
-        runs.append(DrainRun(key, result.success, result.run_id, metadata))
+        runs.append(DrainRun(key, result.success, result.run_id, metadata, _failure(result)))
     return runs
 
 

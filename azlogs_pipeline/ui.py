@@ -8,6 +8,7 @@ the stack again.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ UI_PORT = int(os.environ.get("AZLOGS_UI_PORT", "3000"))
 
 def main() -> int:
     stack.down(UI_DIR)
+    shutil.rmtree(UI_DIR, ignore_errors=True)
     state = stack.up(
         UI_DIR, hubs=(HUB,), partitions=4, eventhubs_port=free_port(), blob_port=free_port()
     )

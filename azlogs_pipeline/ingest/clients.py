@@ -13,7 +13,7 @@ from azure.eventhub import EventHubConsumerClient, EventHubProducerClient, Trans
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 from azure.storage.blob import ContainerClient
 
-from azlogs_pipeline.config import EventHubSettings, Settings, StorageSettings
+from azlogs_pipeline.config import EventHubSettings, StorageSettings
 
 
 def _credential() -> Any:
@@ -85,13 +85,14 @@ def make_checkpoint_store(settings: StorageSettings) -> BlobCheckpointStore:
     return BlobCheckpointStore(client.url, settings.container, container_client=client)
 
 
-def ensure_container(settings: Settings) -> None:
-    """Create the checkpoint container when it does not exist yet."""
+def ensure_container(settings: StorageSettings) -> None:
+    """Create the checkpoint container when it does not exist yet (a no-op when it does)."""
     from azure.core.exceptions import ResourceExistsError
 
-    client = make_container_client(settings.storage)
+    client = make_container_client(settings)
     try:
-        client.create_container()
+        if not client.exists():
+            client.create_container()
     except ResourceExistsError:
         pass
     finally:

@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from azure.core.exceptions import AzureError
+
 from azlogs_pipeline.config import Settings
 from azlogs_pipeline.ingest.batch import FlushSummary, RawBatchWriter, SealedBatch
 from azlogs_pipeline.ingest.clients import (
     checkpoint_namespace,
+    ensure_container,
     make_checkpoint_store,
     make_consumer,
 )
+from azlogs_pipeline.ingest.errors import DrainError, explain
 from azlogs_pipeline.ingest.ownership import OwnershipLost, PartitionClaim
 from azlogs_pipeline.ingest.status import lag
 
@@ -36,10 +40,6 @@ log = logging.getLogger(__name__)
 # The SDK hands over a partial batch only after max_wait_time: keep it short so the tail of a
 # partition does not wait, and count idle polls up to the configured idle_seconds instead.
 _POLL_SECONDS = 0.25
-
-
-class DrainError(RuntimeError):
-    """The drain could not go on; nothing after the last checkpoint was lost."""
 
 
 @dataclass
@@ -124,7 +124,10 @@ class PartitionDrain:
         self._store = make_checkpoint_store(self.settings.storage)
         self._consumer = make_consumer(self.settings.eventhub, self.eventhub, checkpoint_store=None)
         try:
+            ensure_container(self.settings.storage)
             self._drain()
+        except AzureError as exc:
+            raise explain(exc, self.settings, self.eventhub) from exc
         except OwnershipLost as exc:
             log.warning("%s", exc)
             self.result.status = "owned_elsewhere"
@@ -258,11 +261,14 @@ class PartitionDrain:
                     "nothing after the last checkpoint was kept. Run the drain again."
                 )
             if intake.errors:
+                error = intake.errors[0]
+                if isinstance(error, AzureError):
+                    raise explain(error, self.settings, self.eventhub) from error
                 raise DrainError(
                     f"receiving from {self.eventhub} partition {self.partition_id} failed: "
-                    f"{intake.errors[0]}. Everything up to the last checkpoint is safe; run the "
-                    "drain again once the cause is fixed."
-                ) from intake.errors[0]
+                    f"{error}. Everything up to the last checkpoint is safe; run the drain again "
+                    "once the cause is fixed."
+                ) from error
             self._flush(writer, wait=True)
         finally:
             self._flusher.shutdown(wait=True)

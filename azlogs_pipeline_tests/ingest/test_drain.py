@@ -8,16 +8,18 @@ from typing import Any
 
 import orjson
 import pyarrow.dataset as ds
+import pytest
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 
-from azlogs_pipeline.config import Settings
+from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.drain import drain_partition
+from azlogs_pipeline.ingest.errors import DrainError
 from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.paths import deadletter_root, raw_root
 from azlogs_pipeline.local.eventhubs import EventHubsEmulator
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import consume_with_blob_checkpoints, send_bodies
-from azlogs_pipeline_tests.fixtures.settings import local_settings
+from azlogs_pipeline_tests.fixtures.settings import local_environment, local_settings
 
 HUB = "adlogs"
 
@@ -220,3 +222,27 @@ def test_malformed_events_are_dead_lettered_and_do_not_block(
     dead = ds.dataset(deadletter_root(tmp_path), format="parquet", partitioning="hive").to_table()
     assert sorted(dead.column("body").to_pylist()) == sorted(corpus[:4])
     assert all(p.resolve().is_relative_to(tmp_path.resolve()) for p in tmp_path.rglob("*"))
+
+
+def test_missing_container_is_created_and_bad_keys_are_explained(
+    eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
+) -> None:
+    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    send_bodies(emulator.connection_string(HUB), bodies_of([signin(1)], 1), partition_id="0")
+    fresh = f"fresh-{tmp_path.name[-12:].lower().replace('_', '-')}".strip("-")
+    settings = local_settings(emulator, azurite_endpoint, tmp_path, container=fresh)
+    assert drain_partition(settings, HUB, "0").records == 1
+
+    wrong_key = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXk="
+    env = local_environment(emulator, azurite_endpoint, tmp_path / "other", container=fresh)
+    del env["AZLOGS_STORAGE_CONNECTION_STRING"]
+    env |= {
+        "AZLOGS_STORAGE_ACCOUNT_NAME": "devstoreaccount1",
+        "AZLOGS_STORAGE_ACCOUNT_KEY": wrong_key,
+        "AZLOGS_STORAGE_ACCOUNT_URL": f"http://127.0.0.1:{azurite_endpoint.port}/devstoreaccount1",
+    }
+    with pytest.raises(DrainError) as caught:
+        drain_partition(load_settings(env), HUB, "0")
+    message = str(caught.value)
+    assert "AZLOGS_STORAGE_ACCOUNT_KEY" in message and "run the drain again" in message
+    assert wrong_key not in message
