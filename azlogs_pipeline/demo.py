@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from azlogs_pipeline.local import stack
-from azlogs_pipeline.local.processes import free_port
+from azlogs_pipeline.local.processes import exit_on_sigterm, free_port
 
 DEMO_DIR = Path(".azlogs-stack/demo")
 DEMO_DATA = Path("data/demo")
@@ -127,6 +127,7 @@ def show_lake() -> None:
 
 
 def main() -> int:
+    exit_on_sigterm()
     shutil.rmtree(DEMO_DATA, ignore_errors=True)
     os.environ["AZLOGS_DATA_DIR"] = str(DEMO_DATA)
     os.environ.pop("DAGSTER_HOME", None)

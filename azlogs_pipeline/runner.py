@@ -23,13 +23,16 @@ PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
 def dagster_home(data_dir: Path) -> Path:
-    """$DAGSTER_HOME when set; else ``<data dir>/dagster``, given the project's dagster.yaml."""
+    """$DAGSTER_HOME when set; else ``<data dir>/dagster``, with a copy of the project's
+    dagster.yaml (refreshed when the project's file changes: edit that one)."""
     if os.environ.get("DAGSTER_HOME"):
         return Path(os.environ["DAGSTER_HOME"])
     home = (data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    if PROJECT_DAGSTER_YAML.exists() and not target.exists():
+    if PROJECT_DAGSTER_YAML.exists() and (
+        not target.exists() or target.read_bytes() != PROJECT_DAGSTER_YAML.read_bytes()
+    ):
         shutil.copyfile(PROJECT_DAGSTER_YAML, target)
     return home
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.demo import HUB, publish_a_day
 from azlogs_pipeline.local import stack
-from azlogs_pipeline.local.processes import free_port
+from azlogs_pipeline.local.processes import exit_on_sigterm, free_port
 from azlogs_pipeline.runner import dagster_home, open_instance, register_eventhub_partitions
 
 UI_DIR = Path(".azlogs-stack/ui")
@@ -24,6 +24,7 @@ UI_PORT = int(os.environ.get("AZLOGS_UI_PORT", "3000"))
 
 
 def main() -> int:
+    exit_on_sigterm()
     stack.down(UI_DIR)
     shutil.rmtree(UI_DIR, ignore_errors=True)
     state = stack.up(
