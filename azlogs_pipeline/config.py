@@ -113,7 +113,7 @@ class DrainSettings:
     max_seconds: float | None = None
     flush_records: int = 50_000
     flush_bytes: int = 32 * 1024 * 1024
-    receive_batch: int = 100
+    receive_batch: int = 50
     idle_seconds: float = 5.0
     ownership_seconds: float = 120.0
 

@@ -381,6 +381,9 @@ class SealedBatch:
         summary = self._summary(written)
         pending.texts.clear()
         pending.texts.in_use = False
+        # Arrow's allocator keeps freed pages for reuse; hand them back so a drain's resident
+        # memory stays near one batch instead of the allocator's high-water mark.
+        pa.default_memory_pool().release_unused()
         return summary
 
     def _submit(
