@@ -40,13 +40,11 @@ import json, resource, sys, time
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import drain_partition
 started = time.monotonic()
-result = drain_partition(load_settings(), "bench", "0")
+result = drain_partition(load_settings(), "bench", sys.argv[1])
 print(json.dumps({"seconds": time.monotonic() - started, "records": result.records,
                   "bytes": result.body_bytes, "events": result.events, "lag": result.lag_after,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cpu_self": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
-                  "cpu_workers": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
-                  "minflt": resource.getrusage(resource.RUSAGE_SELF).ru_minflt}))
+                  "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}))
 """
 
 BASELINE = """
@@ -98,36 +96,44 @@ def realistic_bodies(count: int) -> list[bytes]:
     ]
 
 
-def publish(conn: str, bodies: list[bytes], events: int) -> float:
+def publish(conn: str, bodies: list[bytes], events: int, partition: str = "0") -> float:
     from azure.eventhub import EventData, EventHubProducerClient
 
     started = time.monotonic()
     with EventHubProducerClient.from_connection_string(conn, eventhub_name=HUB) as producer:
-        batch = producer.create_batch(partition_id="0")
+        batch = producer.create_batch(partition_id=partition)
         for n in range(events):
             data = EventData(bodies[n % len(bodies)])
             try:
                 batch.add(data)
             except ValueError:
                 producer.send_batch(batch)
-                batch = producer.create_batch(partition_id="0")
+                batch = producer.create_batch(partition_id=partition)
                 batch.add(data)
         producer.send_batch(batch)
     return time.monotonic() - started
 
 
-def child(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
-    done = subprocess.run(
+def start_child(code: str, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         env={**os.environ, **env},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        check=False,
     )
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark child failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def result_of(process: subprocess.Popen[str]) -> dict[str, float]:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def child(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
+    return result_of(start_child(code, env, *args))
 
 
 def line(name: str, figures: dict[str, float]) -> str:
@@ -143,6 +149,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--baseline-records", type=int, default=200_000)
+    parser.add_argument(
+        "--parallel-records",
+        type=int,
+        default=200_000,
+        help="records on each of two more partitions, drained at once by two processes "
+        "(one Dagster run per partition); 0 to skip",
+    )
     args = parser.parse_args()
     events = args.records // RECORDS_PER_EVENT
 
@@ -152,7 +165,7 @@ def main() -> None:
         blob = azurite.start_azurite(work / "azurite", "127.0.0.1", blob_port)
         log = work / "eventhubs.log"
         command = [sys.executable, "-m", "azlogs_pipeline.local.eventhubs", "--host", "127.0.0.1"]
-        command += ["--port", str(eh_port), "--hub", HUB, "--partitions", "1"]
+        command += ["--port", str(eh_port), "--hub", HUB, "--partitions", "3"]
         emulator = spawn(command, log, cwd=ROOT)
         try:
             wait_for_port("127.0.0.1", eh_port, emulator, "Event Hubs emulator", log, 30)
@@ -182,7 +195,7 @@ def main() -> None:
                 ),
                 "AZLOGS_DATA_DIR": str(work / "data"),
             }
-            ours = child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"})
+            ours = child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"}, "0")
             assert ours["records"] == events * RECORDS_PER_EVENT and ours["lag"] == 0, ours
             (work / "baseline").mkdir()
             base = child(
@@ -191,16 +204,32 @@ def main() -> None:
                 str(args.baseline_records),
                 str(work / "baseline"),
             )
+            parallel = None
+            if args.parallel_records:
+                per_partition = args.parallel_records // RECORDS_PER_EVENT
+                for pid in ("1", "2"):
+                    publish(conn, bodies, per_partition, pid)
+                started = time.monotonic()
+                runs = [
+                    start_child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"}, pid)
+                    for pid in ("1", "2")
+                ]
+                results = [result_of(run) for run in runs]
+                parallel = (sum(r["records"] for r in results), time.monotonic() - started)
         finally:
             stop_process(emulator.pid)
             stop_process(blob.pid)
     print(line("azlogs", ours))
-    print(
-        f"  (cpu: drain process {ours['cpu_self']:.1f} s, parse workers {ours['cpu_workers']:.1f} s, minor faults {ours['minflt']:,})"
-    )
+    print(f"  (CPU time of the drain process: {ours['cpu']:.1f} s)")
     print(line("baseline", base))
     ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
     print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
+    if parallel:
+        records, seconds = parallel
+        print(
+            f"two partitions drained at once (two processes): {records:,} records in "
+            f"{seconds:.1f} s: {records / seconds:,.0f} records/s together"
+        )
 
 
 if __name__ == "__main__":

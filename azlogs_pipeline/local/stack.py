@@ -150,11 +150,25 @@ def status(directory: Path = DEFAULT_DIR) -> dict[str, dict[str, object]]:
     }
 
 
+_COMMAND_MARKERS = {"azurite": "azurite", "eventhubs": "azlogs_pipeline.local.eventhubs"}
+
+
+def _started_by_us(name: str, pid: int) -> bool:
+    """True when ``pid`` still runs the service `up` started (not a process that reused the pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return is_alive(pid)
+    return _COMMAND_MARKERS[name] in command
+
+
 def down(directory: Path = DEFAULT_DIR) -> list[str]:
     """Stop what `up` started from ``directory``; return the names of the services stopped."""
     state = load_state(directory.resolve())
     if state is None:
         return []
-    stopped = [name for name, pid in state.pids.items() if stop_process(pid)]
+    stopped = [
+        name for name, pid in state.pids.items() if _started_by_us(name, pid) and stop_process(pid)
+    ]
     state.state_file.unlink(missing_ok=True)
     return stopped
