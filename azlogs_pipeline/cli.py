@@ -176,6 +176,49 @@ def _status(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.config import load_data_dir
+    from azlogs_pipeline.lake.catalog import connect_read_only
+
+    try:
+        con = connect_read_only(load_data_dir())
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    with con:
+        try:
+            relation = con.sql(args.query)
+        except Exception as exc:
+            raise UsageError(f"the query failed: {exc}") from exc
+        if relation is None:
+            return 0
+        columns = relation.columns
+        rows = relation.fetchall()
+    _print_rows(columns, rows, args.format)
+    return 0
+
+
+def _print_rows(columns: list[str], rows: list[tuple[object, ...]], fmt: str) -> None:
+    if fmt == "json":
+        import orjson
+
+        for row in rows:
+            print(orjson.dumps(dict(zip(columns, row, strict=True)), default=str).decode())
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+        print("  ".join("-" * w for w in widths))
+        for row in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        print(f"({len(rows)} rows)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azlogs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="per hub and partition: checkpoint, last enqueued, lag, last drain"
     )
     status.set_defaults(handler=_status)
+
+    sql = commands.add_parser("sql", help="query the catalog (azlogs.duckdb), read-only")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.set_defaults(handler=_sql)
     return parser
 
 

@@ -149,7 +149,9 @@ def main() -> int:
         return 1
     print(
         f"\nAll {sent:,} published events were drained exactly once. The lake stays in "
-        f"{DEMO_DATA}; the Dagster runs are in {DEMO_DATA / 'dagster'}."
+        f"{DEMO_DATA}; the Dagster runs are in {DEMO_DATA / 'dagster'}. Query it with:\n"
+        f"  AZLOGS_DATA_DIR={DEMO_DATA} .venv/bin/azlogs sql "
+        '"SELECT category, count(*) FROM raw_records GROUP BY 1 ORDER BY 2 DESC"'
     )
     return 0
 

@@ -5,6 +5,7 @@ from typing import Any
 import dagster as dg
 
 from azlogs_pipeline.ingest.drain import DrainResult, drain_partition
+from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.resources import AzlogsSettings
 
 EVENTHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="eventhub_partitions")
@@ -74,7 +75,9 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
 def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
     """Drain one Event Hub partition from its blob checkpoint into the raw Parquet lake."""
     eventhub, partition_id = split_partition_key(context.partition_key)
-    result = drain_partition(azlogs.load(), eventhub, partition_id)
+    settings = azlogs.load()
+    result = drain_partition(settings, eventhub, partition_id)
+    ensure_catalog(settings.data_dir, {})
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"

@@ -127,3 +127,79 @@ def deadletter_file_path(
 ) -> Path:
     name = batch_file_name(eventhub, partition_id, first_seq, last_seq)
     return deadletter_hour_dir(data_dir, moment) / name
+
+
+TABLES_DIR = "tables"
+CATALOG_FILE = "azlogs.duckdb"
+SCHEMA_SEED_FILE = "_schema.parquet"
+
+
+def tables_root(data_dir: Path) -> Path:
+    return lake_root(data_dir) / TABLES_DIR
+
+
+def table_root(data_dir: Path, table: str) -> Path:
+    """`lake/tables/<table>`; table names come from the code and must be path-safe."""
+    if not is_safe_segment(table):
+        raise ValueError(f"table name {table!r} is not safe for a lake path")
+    return tables_root(data_dir) / table
+
+
+def schema_seed_path(area: Path) -> Path:
+    """The zero-row file that gives a lake area's view its columns while the area is empty."""
+    return area / SCHEMA_SEED_FILE
+
+
+def catalog_path(data_dir: Path) -> Path:
+    """The analysts' DuckDB catalog, `<data dir>/azlogs.duckdb`."""
+    return Path(data_dir) / CATALOG_FILE
+
+
+# -- normalized tables -------------------------------------------------------------------------
+#   lake/tables/<table>/date=YYYY-MM-DD/hour=HH/part.parquet
+
+TABLE_HOUR_FILE_NAME = "part" + PARQUET_SUFFIX
+"""One file per table-hour: rebuilding an hour replaces it atomically."""
+
+
+def table_hour_dir(data_dir: Path, table: str, moment: datetime) -> Path:
+    date_seg, hour_seg = _hour_segments(moment)
+    return table_root(data_dir, table) / date_seg / hour_seg
+
+
+def table_hour_file(data_dir: Path, table: str, moment: datetime) -> Path:
+    return table_hour_dir(data_dir, table, moment) / TABLE_HOUR_FILE_NAME
+
+
+def table_glob(data_dir: Path, table: str) -> str:
+    """Every table-hour file of `table` (for catalog views)."""
+    return str(table_root(data_dir, table) / "date=*" / "hour=*" / f"*{PARQUET_SUFFIX}")
+
+
+def raw_hour_glob(data_dir: Path, moment: datetime) -> str:
+    """Every raw file of one event-time hour, all categories."""
+    date_seg, hour_seg = _hour_segments(moment)
+    return str(raw_root(data_dir) / "category=*" / date_seg / hour_seg / f"*{PARQUET_SUFFIX}")
+
+
+def raw_categories(data_dir: Path) -> list[str]:
+    """Categories present in the raw lake (the safe names of their `category=` directories)."""
+    root = raw_root(data_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for child in root.iterdir():
+        name = child.name
+        if child.is_dir() and name.startswith("category="):
+            category = name[len("category=") :]
+            if is_safe_segment(category):
+                found.append(category)
+    return sorted(found)
+
+
+def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[Path]:
+    """The raw files of one category and event-time hour, sorted (empty when the hour is missing)."""
+    directory = raw_hour_dir(data_dir, category, moment)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob(f"*{PARQUET_SUFFIX}") if p.is_file())

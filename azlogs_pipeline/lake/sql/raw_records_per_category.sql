@@ -6,6 +6,6 @@ SELECT
     sum(CASE WHEN repaired THEN 1 ELSE 0 END) AS repaired,
     min(event_time) AS first_event,
     max(event_time) AS last_event
-FROM read_parquet($raw_glob, hive_partitioning = true, union_by_name = true)
+FROM read_parquet($raw_glob, union_by_name = true)
 GROUP BY category
 ORDER BY records DESC, category

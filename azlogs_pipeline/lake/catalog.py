@@ -1,0 +1,109 @@
+"""The analysts' DuckDB catalog: `azlogs.duckdb`, views over the Parquet lake, opened read-only.
+
+The catalog holds views only, never data: every view reads the Parquet files under the lake when it
+is queried, so new hours appear without touching the catalog. The pipeline therefore never needs to
+write the catalog during a run (a DuckDB file open read-only by an analyst cannot be written by
+another process); it is (re)built only when its definition changes, into a temporary file that
+replaces the old one atomically, so open sessions keep working on the old file.
+
+Each lake area also holds a zero-row `_schema.parquet` with the area's columns, so every view
+answers on an empty lake (zero rows, the right columns) instead of failing on "no files found".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from azlogs_pipeline.lake.parquet import write_parquet_atomic
+from azlogs_pipeline.lake.paths import (
+    PARQUET_SUFFIX,
+    catalog_path,
+    deadletter_root,
+    raw_root,
+    schema_seed_path,
+    table_root,
+)
+from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
+
+_VERSION_TABLE = "azlogs_catalog"
+
+
+def lake_views(
+    data_dir: Path, tables: Mapping[str, pa.Schema]
+) -> dict[str, tuple[Path, pa.Schema]]:
+    """View name -> (lake area, schema) for the raw records, dead letters and every table."""
+    views = {
+        "raw_records": (raw_root(data_dir), RAW_RECORDS_SCHEMA),
+        "deadletters": (deadletter_root(data_dir), DEADLETTER_SCHEMA),
+    }
+    for name, schema in sorted(tables.items()):
+        views[name] = (table_root(data_dir, name), schema)
+    return views
+
+
+def _view_sql(name: str, root: Path) -> str:
+    # Identifiers and paths come from the code, never from data; quote them anyway.
+    glob = str(root.resolve() / "**" / f"*{PARQUET_SUFFIX}").replace("'", "''")
+    return (
+        f'CREATE OR REPLACE VIEW "{name}" AS '
+        f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+    )
+
+
+def _fingerprint(views: Mapping[str, tuple[Path, pa.Schema]]) -> str:
+    text = "\n".join(_view_sql(name, root) + str(schema) for name, (root, schema) in views.items())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _current_fingerprint(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute(f"SELECT fingerprint FROM {_VERSION_TABLE}").fetchone()
+    except duckdb.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def ensure_catalog(data_dir: Path, tables: Mapping[str, pa.Schema]) -> Path:
+    """Make sure `azlogs.duckdb` has a view per lake area; rebuild it only when that changes."""
+    views = lake_views(data_dir, tables)
+    for root, schema in views.values():
+        seed = schema_seed_path(root)
+        if not seed.exists():
+            write_parquet_atomic(schema.empty_table(), seed)
+    path = catalog_path(data_dir)
+    fingerprint = _fingerprint(views)
+    if _current_fingerprint(path) == fingerprint:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            for name, (root, _) in views.items():
+                con.execute(_view_sql(name, root))
+            con.execute(f"CREATE TABLE {_VERSION_TABLE} (fingerprint VARCHAR)")
+            con.execute(f"INSERT INTO {_VERSION_TABLE} VALUES (?)", [fingerprint])
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def connect_read_only(data_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An analyst's connection: read-only, so it never blocks or is blocked by a pipeline run."""
+    path = catalog_path(data_dir)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No catalog at {path}. Run `azlogs run` (or `make demo`) first, or set "
+            "AZLOGS_DATA_DIR to the data directory the pipeline writes."
+        )
+    return duckdb.connect(str(path), read_only=True)

@@ -1,0 +1,123 @@
+"""The analysts' catalog: every view answers on an empty lake, sees new data, never blocks a run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+
+from azlogs_pipeline.ingest.batch import RawBatchWriter
+from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline.lake.paths import catalog_path
+from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
+
+TABLE = pa.schema([("id", pa.string()), ("event_time", pa.timestamp("us", tz="UTC"))])
+
+
+def land(data_dir: Path, count: int) -> None:
+    writer = RawBatchWriter(data_dir, "adlogs", "0")
+    for n in range(count):
+        record = {"category": "AuditLogs", "time": "2026-11-20T10:00:00Z", "n": n}
+        writer.add_event(
+            orjson.dumps({"records": [record]}),
+            sequence_number=n,
+            offset=str(n),
+            enqueued_time=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        )
+    writer.add_event(b"{oops", sequence_number=count, offset="x", enqueued_time=datetime.now(UTC))
+    writer.flush()
+
+
+def test_every_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
+    ensure_catalog(tmp_path, {"audit_logs": TABLE})
+    with connect_read_only(tmp_path) as con:
+        for view, schema in [
+            ("raw_records", RAW_RECORDS_SCHEMA),
+            ("deadletters", DEADLETTER_SCHEMA),
+            ("audit_logs", TABLE),
+        ]:
+            relation = con.sql(f"SELECT * FROM {view}")
+            assert relation.columns == schema.names
+            assert relation.fetchall() == []
+
+
+def test_views_see_new_data_without_touching_the_catalog(tmp_path: Path) -> None:
+    ensure_catalog(tmp_path, {})
+    built = catalog_path(tmp_path).stat().st_mtime_ns
+    land(tmp_path, 5)
+    ensure_catalog(tmp_path, {})
+    assert catalog_path(tmp_path).stat().st_mtime_ns == built, "unchanged catalog is not rewritten"
+    with connect_read_only(tmp_path) as con:
+        assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (5,)
+        assert con.execute("SELECT count(*) FROM deadletters").fetchone() == (1,)
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    ok = failed = 0
+    deadline = time.monotonic() + float(sys.argv[2])
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    while time.monotonic() < deadline:
+        try:
+            con.sql("SELECT count(*) FROM raw_records").fetchall()
+            ok += 1
+        except Exception as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+    print(ok, failed)
+    """
+)
+
+
+def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -> None:
+    land(tmp_path, 3)
+    path = ensure_catalog(tmp_path, {})
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), "4"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    time.sleep(1.5)
+    ensure_catalog(tmp_path, {"audit_logs": TABLE})  # a new view: the file is replaced
+    land(tmp_path / "more", 1)
+    out, err = reader.communicate(timeout=60)
+    ok, failed = map(int, out.split())
+    assert reader.returncode == 0 and failed == 0, err
+    assert ok > 0
+    with connect_read_only(tmp_path) as con:
+        assert con.execute("SELECT count(*) FROM audit_logs").fetchone() == (0,)
+
+
+def test_azlogs_sql_formats(tmp_path: Path) -> None:
+    land(tmp_path, 2)
+    ensure_catalog(tmp_path, {})
+    env = {**os.environ, "AZLOGS_DATA_DIR": str(tmp_path)}
+    query = "SELECT category, count(*) AS n FROM raw_records GROUP BY 1"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "azlogs_pipeline.cli", "sql", *args],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+
+    assert orjson.loads(run(query, "--format", "json").stdout) == {"category": "AuditLogs", "n": 2}
+    assert run(query, "--format", "csv").stdout.splitlines() == ["category,n", "AuditLogs,2"]
+    assert "(1 rows)" in run(query).stdout
+    bad = run("SELECT * FROM nowhere")
+    assert bad.returncode == 2 and "the query failed" in bad.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "azlogs_pipeline.cli", "sql", "SELECT 1"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "AZLOGS_DATA_DIR": str(tmp_path / "none")},
+    )  # fmt: skip
+    assert missing.returncode == 2 and "No catalog" in missing.stderr
