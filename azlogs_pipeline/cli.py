@@ -13,6 +13,7 @@ from azlogs_pipeline.config import ConfigError
 
 if TYPE_CHECKING:
     from azlogs_pipeline.publish import PublishResult
+    from azlogs_pipeline.runner import DrainRun
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -129,26 +130,32 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import drain_all, open_instance
+    from azlogs_pipeline.runner import drain_all, hours_touched, normalize_hours, open_instance
 
     settings = load_settings()
     with open_instance(settings.data_dir) as instance:
-        runs = drain_all(instance, settings)
+        drains = drain_all(instance, settings)
+        _print_drains(drains)
+        hours = normalize_hours(instance, settings, hours_touched(drains))
+    for hour in hours:
+        state = "ok" if hour.success else "FAILED"
+        print(f"hour {hour.partition_key} {state}: {sum(hour.rows.values()):,} table rows")
+    failed = [run for run in [*drains, *hours] if not run.success]
+    for run in failed:
+        print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _print_drains(runs: list[DrainRun]) -> None:
     print(f"{'partition':24} {'status':16} {'events':>8} {'records':>9} {'dead':>6} {'lag':>7}")
     for run in runs:
         meta = run.metadata
         status = str(meta.get("status", "drained")) if run.success else "FAILED"
         print(
             f"{run.partition_key:24} {status:16} {meta.get('events', 0):>8} "
-            f"{meta.get('records', 0):>9} {meta.get('dead_letters', 0):>6} {meta.get('lag_after', '?'):>7}"
+            f"{meta.get('records', 0):>9} {meta.get('dead_letters', 0):>6} "
+            f"{meta.get('lag_after', '?'):>7}"
         )
-    failed = [run for run in runs if not run.success]
-    for run in failed:
-        print(
-            f"drain of {run.partition_key} failed: see run {run.run_id} in the Dagster UI",
-            file=sys.stderr,
-        )
-    return 1 if failed else 0
 
 
 def _status(_args: argparse.Namespace) -> int:
@@ -256,7 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     pub.set_defaults(handler=_publish)
 
     run = commands.add_parser(
-        "run", help="one full pass now: drain every Event Hub partition (recorded in Dagster)"
+        "run",
+        help="one full pass now: drain every Event Hub partition, then build the hours it "
+        "touched (recorded in Dagster)",
     )
     run.set_defaults(handler=_run)
 

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -293,6 +294,37 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
         flush_records=int(flush_records or 50_000),
         flush_bytes=int((flush_mb or 32) * 1024 * 1024),
     )
+
+
+DEFAULT_PARTITION_START = "2025-01-01"
+
+
+def load_partition_start(environ: Mapping[str, str] | None = None) -> datetime:
+    """First hour of the hourly partitions (AZLOGS_PARTITION_START, a UTC date or time).
+
+    Dagster needs the same value in every process (webserver, daemon, runs), so it is a fixed
+    date rather than "N days ago"; records older than it stay in the raw lake.
+    """
+    raw = _get(_environment(environ), "AZLOGS_PARTITION_START") or DEFAULT_PARTITION_START
+    try:
+        start = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"AZLOGS_PARTITION_START={raw!r} is not an ISO date or time. Use a UTC date such as "
+            f"{DEFAULT_PARTITION_START} (the default)."
+        ) from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def load_local_tool(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Settings of the local tools, read here like every other one: ``AZLOGS_AZURITE_BIN`` (an
+    azurite-blob executable), ``AZLOGS_UI_PORT`` (port of `make ui`), and Dagster's own
+    ``DAGSTER_HOME``."""
+    if name not in {"AZLOGS_AZURITE_BIN", "AZLOGS_UI_PORT", "DAGSTER_HOME"}:
+        raise KeyError(name)
+    return _get(_environment(environ), name)
 
 
 def load_eventhub_settings(environ: Mapping[str, str] | None = None) -> EventHubSettings:

@@ -3,9 +3,12 @@
 import dagster as dg
 
 from azlogs_pipeline.assets.ingest import raw_events
+from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.automation import touched_hours_sensor
 from azlogs_pipeline.resources import AzlogsSettings
 
 defs = dg.Definitions(
-    assets=[raw_events],
+    assets=[raw_events, normalized_tables],
+    sensors=[touched_hours_sensor],
     resources={"azlogs": AzlogsSettings()},
 )

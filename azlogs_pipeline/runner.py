@@ -4,7 +4,6 @@ The runs land in the same Dagster instance the UI reads (``$DAGSTER_HOME``, or `
 with the project's dagster.yaml), so `dagster dev` shows them with their metadata and checks.
 """
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +13,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, partition_key, raw_events
-from azlogs_pipeline.config import Settings
+from azlogs_pipeline.assets.ingest import (
+    EVENTHUB_PARTITIONS,
+    HOURS_TOUCHED,
+    partition_key,
+    raw_events,
+)
+from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
+from azlogs_pipeline.automation import hour_partition_keys
+from azlogs_pipeline.config import Settings, load_local_tool
 from azlogs_pipeline.ingest.status import list_partitions
 from azlogs_pipeline.resources import AzlogsSettings
 
@@ -25,8 +31,9 @@ PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 def dagster_home(data_dir: Path) -> Path:
     """$DAGSTER_HOME when set; else ``<data dir>/dagster``, with a copy of the project's
     dagster.yaml (refreshed when the project's file changes: edit that one)."""
-    if os.environ.get("DAGSTER_HOME"):
-        return Path(os.environ["DAGSTER_HOME"])
+    configured = load_local_tool("DAGSTER_HOME")
+    if configured:
+        return Path(configured)
     home = (data_dir / "dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
@@ -109,3 +116,44 @@ def last_drains(instance: dg.DagsterInstance) -> dict[str, datetime]:
         if records:
             found[key] = datetime.fromtimestamp(records[0].timestamp, UTC)
     return found
+
+
+@dataclass(frozen=True)
+class HourRun:
+    partition_key: str
+    success: bool
+    run_id: str
+    rows: dict[str, int]
+    error: str | None = None
+
+
+def hours_touched(runs: list[DrainRun]) -> list[str]:
+    """The hourly partition keys that the given drains landed records in."""
+    hours: set[str] = set()
+    for run in runs:
+        hours.update(str(hour) for hour in run.metadata.get(HOURS_TOUCHED, []) or [])  # type: ignore[union-attr]
+    return hour_partition_keys(hours, HOURLY)
+
+
+def normalize_hours(
+    instance: dg.DagsterInstance, settings: Settings, partition_keys: list[str]
+) -> list[HourRun]:
+    """Build every table of each given hour, one Dagster run per hour."""
+    runs = []
+    for key in partition_keys:
+        result = dg.materialize(
+            [normalized_tables],
+            partition_key=key,
+            instance=instance,
+            resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
+            tags={"azlogs/trigger": "azlogs run"},
+            run_config=_QUIET_CONSOLE,
+            raise_on_error=False,
+        )
+        rows = {
+            event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
+            for event in result.get_asset_materialization_events()
+            if event.asset_key is not None
+        }
+        runs.append(HourRun(key, result.success, result.run_id, rows, _failure(result)))
+    return runs

@@ -13,14 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.config import load_local_tool, load_settings
 from azlogs_pipeline.demo import HUB, publish_a_day
 from azlogs_pipeline.local import stack
 from azlogs_pipeline.local.processes import exit_on_sigterm, free_port
 from azlogs_pipeline.runner import dagster_home, open_instance, register_eventhub_partitions
 
 UI_DIR = Path(".azlogs-stack/ui")
-UI_PORT = int(os.environ.get("AZLOGS_UI_PORT", "3000"))
+UI_PORT = int(load_local_tool("AZLOGS_UI_PORT") or "3000")
 
 
 def main() -> int:

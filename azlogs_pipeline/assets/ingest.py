@@ -6,6 +6,7 @@ import dagster as dg
 
 from azlogs_pipeline.ingest.drain import DrainResult, drain_partition
 from azlogs_pipeline.lake.catalog import ensure_catalog
+from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 
 EVENTHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="eventhub_partitions")
@@ -77,7 +78,7 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     eventhub, partition_id = split_partition_key(context.partition_key)
     settings = azlogs.load()
     result = drain_partition(settings, eventhub, partition_id)
-    ensure_catalog(settings.data_dir, {})
+    ensure_catalog(settings.data_dir, table_schemas())
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"

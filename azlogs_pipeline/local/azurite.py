@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
+from azlogs_pipeline.config import load_local_tool
 from azlogs_pipeline.local.processes import ServiceError, spawn, wait_for_port
 
 # Azurite's documented development account; public, the same on every machine.
@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def azurite_binary() -> str:
     """The azurite-blob executable: $AZLOGS_AZURITE_BIN, the project's node_modules, or PATH."""
     candidates = [
-        os.environ.get("AZLOGS_AZURITE_BIN"),
+        load_local_tool("AZLOGS_AZURITE_BIN"),
         str(PROJECT_ROOT / "node_modules" / ".bin" / "azurite-blob"),
         shutil.which("azurite-blob"),
     ]

@@ -113,7 +113,9 @@ def test_azlogs_run_and_status_keep_secrets_out_of_everything(
 
     assert run.returncode == 0, run.stderr
     assert f"{HUB}:0" in run.stdout and f"{HUB}:1" in run.stdout
-    assert sum(int(line.split()[3]) for line in run.stdout.splitlines()[1:]) == 30
+    drains = [line.split() for line in run.stdout.splitlines() if line.startswith(f"{HUB}:")]
+    assert sum(int(row[3]) for row in drains) == 30
+    assert "hour 2026-11-20-07:00 ok: 30 table rows" in run.stdout
     assert status.returncode == 0, status.stderr
     rows = [line.split() for line in status.stdout.splitlines()[1:]]
     assert [row[0] for row in rows] == [f"{HUB}:0", f"{HUB}:1"]

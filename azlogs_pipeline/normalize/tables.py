@@ -1,0 +1,111 @@
+"""Which raw-lake categories feed which normalized table.
+
+Each table is one SQL file, `normalize/sql/<table>.sql`: a single SELECT over a relation named
+`raw_hour` (the raw-lake columns, already restricted to the table's categories and to one
+event-time hour) that returns the table's rows, deduplicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+SQL_PACKAGE = "azlogs_pipeline.normalize"
+SQL_DIR = "sql"
+
+ACTIVITY_LOG_CATEGORIES = (
+    "Administrative",
+    "Security",
+    "ServiceHealth",
+    "Alert",
+    "Recommendation",
+    "Policy",
+    "Autoscale",
+    "ResourceHealth",
+    "Action",
+    "Write",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A normalized table: its name, the categories it reads, and its SQL file.
+
+    A category belongs to the table when it equals one of `categories` or ends with one of
+    `category_suffixes` (both compared case-insensitively), so look-alikes such as
+    `MicrosoftServicePrincipalSignInLogs` land in `signin_logs` without a code change.
+    """
+
+    name: str
+    categories: tuple[str, ...]
+    category_suffixes: tuple[str, ...] = ()
+
+    def matches(self, category: str) -> bool:
+        lowered = category.lower()
+        return lowered in {c.lower() for c in self.categories} or any(
+            lowered.endswith(suffix.lower()) for suffix in self.category_suffixes
+        )
+
+    @property
+    def sql_file(self) -> str:
+        return f"{self.name}.sql"
+
+    def sql(self) -> str:
+        """The table's SELECT statement; raises FileNotFoundError naming the file if missing."""
+        return _read_sql(self.sql_file)
+
+
+@cache
+def _read_sql(file_name: str) -> str:
+    resource = resources.files(SQL_PACKAGE).joinpath(SQL_DIR, file_name)
+    if not resource.is_file():
+        raise FileNotFoundError(
+            f"normalization SQL {file_name!r} is missing from {SQL_PACKAGE}/{SQL_DIR}: "
+            "every table in azlogs_pipeline.normalize.tables.TABLES needs its SQL file"
+        )
+    return resource.read_text(encoding="utf-8").strip().rstrip(";").strip()
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "signin_logs",
+        (
+            "SignInLogs",
+            "NonInteractiveUserSignInLogs",
+            "ServicePrincipalSignInLogs",
+            "ManagedIdentitySignInLogs",
+            "ADFSSignInLogs",
+            "MicrosoftServicePrincipalSignInLogs",
+        ),
+        category_suffixes=("SignInLogs",),
+    ),
+    TableSpec("audit_logs", ("AuditLogs",)),
+    TableSpec("provisioning_logs", ("ProvisioningLogs",)),
+    TableSpec("risky_users", ("RiskyUsers",)),
+    TableSpec("user_risk_events", ("UserRiskEvents",)),
+    TableSpec("risky_service_principals", ("RiskyServicePrincipals",)),
+    TableSpec("service_principal_risk_events", ("ServicePrincipalRiskEvents",)),
+    TableSpec("activity_logs", ACTIVITY_LOG_CATEGORIES),
+    TableSpec("graph_activity_logs", ("MicrosoftGraphActivityLogs",)),
+)
+TABLES_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in TABLES}
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES_BY_NAME)
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of table `name`; ValueError listing the known tables otherwise."""
+    try:
+        return TABLES_BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown table {name!r}; known tables: {', '.join(TABLE_NAMES)}"
+        ) from None
+
+
+def table_for_category(category: str) -> TableSpec | None:
+    """The table a raw category feeds, or None for categories no table reads."""
+    for spec in TABLES:
+        if spec.matches(category):
+            return spec
+    return None
