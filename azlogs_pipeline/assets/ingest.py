@@ -7,11 +7,13 @@ import dagster as dg
 from azlogs_pipeline.ingest.drain import DrainResult, drain_partition
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.normalize.tables import table_for_category
 from azlogs_pipeline.resources import AzlogsSettings
 
 EVENTHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="eventhub_partitions")
 CHECK_DEAD_LETTERS = "no_dead_letters"
 CHECK_RETENTION = "nothing_lost_to_retention"
+CHECK_CATEGORIES = "categories_known"
 HOURS_TOUCHED = "hours_touched"
 
 
@@ -71,6 +73,12 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
             asset="raw_events",
             description="Fails when events expired in the Event Hub before they were drained.",
         ),
+        dg.AssetCheckSpec(
+            CHECK_CATEGORIES,
+            asset="raw_events",
+            description="Warns when records of categories no table reads landed (they stay "
+            "queryable in the raw_records view).",
+        ),
     ],
 )
 def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
@@ -79,6 +87,11 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     settings = azlogs.load()
     result = drain_partition(settings, eventhub, partition_id)
     ensure_catalog(settings.data_dir, table_schemas())
+    unknown = {
+        category: count
+        for category, count in sorted(result.records_per_category.items())
+        if table_for_category(category) is None
+    }
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"
@@ -91,6 +104,12 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
                 passed=result.dead_letters == 0,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"dead_letters": result.dead_letters},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_CATEGORIES,
+                passed=not unknown,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"unknown_categories": dg.MetadataValue.json(unknown)},
             ),
             dg.AssetCheckResult(
                 check_name=CHECK_RETENTION,

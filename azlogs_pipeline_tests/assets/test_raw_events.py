@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from azlogs_pipeline.assets.ingest import (
+    CHECK_CATEGORIES,
     CHECK_DEAD_LETTERS,
     CHECK_RETENTION,
     EVENTHUB_PARTITIONS,
@@ -72,14 +73,19 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     assert not checks[CHECK_DEAD_LETTERS].passed
     assert checks[CHECK_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
     assert checks[CHECK_RETENTION].passed
+    assert checks[CHECK_CATEGORIES].passed
 
-    send_bodies(emulator.connection_string(HUB), [body(n) for n in range(20, 50)], partition_id="1")
-    emulator.apply_retention(HUB, "1", keep_last=10)
+    newcomer = orjson.dumps({"records": [{"category": "NewThing", "time": "2026-11-20T08:00:00Z"}]})
+    later = [body(n) for n in range(20, 50)] + [newcomer]
+    send_bodies(emulator.connection_string(HUB), later, partition_id="1")
+    emulator.apply_retention(HUB, "1", keep_last=11)
     again = dg.materialize(
         [raw_events], partition_key=f"{HUB}:1", instance=instance,
         resources={"azlogs": AzlogsSettings()},
     )  # fmt: skip
     checks = check_results(again)
+    assert not checks[CHECK_CATEGORIES].passed, "the record of category NewThing has no table"
+    assert checks[CHECK_CATEGORIES].metadata["unknown_categories"].value == {"NewThing": 1}
     assert not checks[CHECK_RETENTION].passed
     assert checks[CHECK_RETENTION].severity == dg.AssetCheckSeverity.ERROR
     assert checks[CHECK_RETENTION].metadata["lost_to_retention"].value == 20

@@ -121,3 +121,15 @@ def test_azlogs_sql_formats(tmp_path: Path) -> None:
         env={**os.environ, "AZLOGS_DATA_DIR": str(tmp_path / "none")},
     )  # fmt: skip
     assert missing.returncode == 2 and "No catalog" in missing.stderr
+
+
+def test_every_table_view_answers_on_a_fresh_lake(tmp_path: Path) -> None:
+    from azlogs_pipeline.normalize.schemas import table_schemas
+
+    schemas = table_schemas()
+    ensure_catalog(tmp_path, schemas)
+    with connect_read_only(tmp_path) as con:
+        for table, schema in schemas.items():
+            relation = con.sql(f'SELECT * FROM "{table}"')
+            assert relation.columns == schema.names, table
+            assert relation.fetchall() == [], table
