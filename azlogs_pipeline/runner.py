@@ -75,6 +75,21 @@ def _failure(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
+def _materialize(
+    asset: dg.AssetsDefinition, key: str, instance: dg.DagsterInstance, settings: Settings
+) -> dg.ExecuteInProcessResult:
+    """One partition of one asset, in this process, recorded in the instance like any run."""
+    return dg.materialize(
+        [asset],
+        partition_key=key,
+        instance=instance,
+        resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
+        tags={"azlogs/trigger": "azlogs run"},
+        run_config=_QUIET_CONSOLE,
+        raise_on_error=False,
+    )
+
+
 def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
     """Ask the hubs for their partitions and add any new ones to the dynamic partitions."""
     keys = [partition_key(hub, pid) for hub, pid in list_partitions(settings)]
@@ -89,15 +104,7 @@ def drain_all(instance: dg.DagsterInstance, settings: Settings) -> list[DrainRun
     """Drain every partition of every configured hub, one Dagster run per partition."""
     runs = []
     for key in register_eventhub_partitions(instance, settings):
-        result = dg.materialize(
-            [raw_events],
-            partition_key=key,
-            instance=instance,
-            resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
-            tags={"azlogs/trigger": "azlogs run"},
-            run_config=_QUIET_CONSOLE,
-            raise_on_error=False,
-        )
+        result = _materialize(raw_events, key, instance, settings)
         metadata: dict[str, object] = {}
         for event in result.get_asset_materialization_events():
             materialization = event.materialization
@@ -141,15 +148,7 @@ def normalize_hours(
     """Build every table of each given hour, one Dagster run per hour."""
     runs = []
     for key in partition_keys:
-        result = dg.materialize(
-            [normalized_tables],
-            partition_key=key,
-            instance=instance,
-            resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
-            tags={"azlogs/trigger": "azlogs run"},
-            run_config=_QUIET_CONSOLE,
-            raise_on_error=False,
-        )
+        result = _materialize(normalized_tables, key, instance, settings)
         rows = {
             event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
             for event in result.get_asset_materialization_events()

@@ -44,6 +44,20 @@ SOURCE_ENQUEUED_TIME = "enqueued_time"
 _MIN_YEAR, _MAX_YEAR = 1970, 2999
 _MAX_TIME_TEXT = 64
 
+ACTIVITY_LOG_CATEGORIES: tuple[str, ...] = (
+    "Administrative",
+    "Security",
+    "ServiceHealth",
+    "Alert",
+    "Recommendation",
+    "Policy",
+    "Autoscale",
+    "ResourceHealth",
+    "Action",
+    "Write",
+)
+"""Azure Activity log categories (`Action` and `Write` appear on older records)."""
+
 KNOWN_CATEGORIES: tuple[str, ...] = (
     "SignInLogs",
     "NonInteractiveUserSignInLogs",
@@ -63,16 +77,7 @@ KNOWN_CATEGORIES: tuple[str, ...] = (
     "RemoteNetworkHealthLogs",
     "CustomSecurityAttributeAuditLogs",
     "B2CRequestLogs",
-    "Administrative",
-    "Security",
-    "ServiceHealth",
-    "Alert",
-    "Recommendation",
-    "Policy",
-    "Autoscale",
-    "ResourceHealth",
-    "Action",
-    "Write",
+    *ACTIVITY_LOG_CATEGORIES,
 )
 _CANONICAL_CATEGORY = {name.lower(): name for name in KNOWN_CATEGORIES}
 

@@ -11,21 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from azlogs_pipeline.ingest.records import ACTIVITY_LOG_CATEGORIES
+
 SQL_PACKAGE = "azlogs_pipeline.normalize"
 SQL_DIR = "sql"
-
-ACTIVITY_LOG_CATEGORIES = (
-    "Administrative",
-    "Security",
-    "ServiceHealth",
-    "Alert",
-    "Recommendation",
-    "Policy",
-    "Autoscale",
-    "ResourceHealth",
-    "Action",
-    "Write",
-)
 
 
 @dataclass(frozen=True, slots=True)
