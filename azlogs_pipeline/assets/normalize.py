@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.config import load_partition_start
 from azlogs_pipeline.lake.catalog import ensure_catalog
+from azlogs_pipeline.normalize.contract import missing_columns
 from azlogs_pipeline.normalize.hour import HourResult, build_hour
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
@@ -21,6 +22,7 @@ HOURLY = dg.HourlyPartitionsDefinition(
 )
 CHECK_KEYS_NOT_NULL = "keys_not_null"
 CHECK_RECONCILES = "reconciles_with_raw"
+CHECK_SCHEMA = "schema_matches_contract"
 KEY_COLUMNS = ("record_id", "event_time")
 
 
@@ -42,6 +44,7 @@ def _checks() -> list[dg.AssetCheckSpec]:
     for name in TABLE_NAMES:
         checks.append(dg.AssetCheckSpec(CHECK_KEYS_NOT_NULL, asset=name))
         checks.append(dg.AssetCheckSpec(CHECK_RECONCILES, asset=name))
+        checks.append(dg.AssetCheckSpec(CHECK_SCHEMA, asset=name))
     return checks
 
 
@@ -68,7 +71,17 @@ def table_checks(result: HourResult) -> list[dg.AssetCheckResult]:
     """Keys are present, and every category with raw records has rows (nothing dropped)."""
     missing = sorted(set(result.records_per_category) - set(result.rows_per_category))
     nulls = _null_keys(result)
+    columns = (
+        pq.read_schema(result.path).names if result.path else table_schemas()[result.table].names
+    )
+    absent = missing_columns(result.table, columns)
     return [
+        dg.AssetCheckResult(
+            asset_key=result.table,
+            check_name=CHECK_SCHEMA,
+            passed=not absent,
+            metadata={"missing_columns": dg.MetadataValue.json(absent)},
+        ),
         dg.AssetCheckResult(
             asset_key=result.table,
             check_name=CHECK_KEYS_NOT_NULL,

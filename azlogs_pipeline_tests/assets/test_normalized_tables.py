@@ -56,9 +56,12 @@ def test_sensor_rebuilds_touched_hours_and_late_records_arrive(
         ).success
 
     def build(hour: str) -> None:
-        assert dg.materialize(
+        result = dg.materialize(
             [normalized_tables], partition_key=hour, instance=instance, resources=resources
-        ).success
+        )
+        assert result.success
+        failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
+        assert not failed, [(c.asset_key, c.check_name, c.metadata) for c in failed]
 
     send_bodies(conn, [audit(1, "2026-11-20T07:10:00Z"), audit(2, "2026-11-20T07:20:00Z")])
     drain()
