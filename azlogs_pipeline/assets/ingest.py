@@ -4,6 +4,7 @@ from typing import Any
 
 import dagster as dg
 
+from azlogs_pipeline.config import load_partition_start
 from azlogs_pipeline.ingest.drain import DrainResult, drain_partition
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -14,6 +15,7 @@ EVENTHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="eventhub_partitions")
 CHECK_DEAD_LETTERS = "no_dead_letters"
 CHECK_RETENTION = "nothing_lost_to_retention"
 CHECK_CATEGORIES = "categories_known"
+CHECK_PARTITION_START = "no_records_before_partition_start"
 HOURS_TOUCHED = "hours_touched"
 
 
@@ -74,6 +76,12 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
             description="Fails when events expired in the Event Hub before they were drained.",
         ),
         dg.AssetCheckSpec(
+            CHECK_PARTITION_START,
+            asset="raw_events",
+            description="Warns when records landed in hours before AZLOGS_PARTITION_START: they "
+            "stay in the raw lake but no table hour covers them.",
+        ),
+        dg.AssetCheckSpec(
             CHECK_CATEGORIES,
             asset="raw_events",
             description="Warns when records of categories no table reads landed (they stay "
@@ -87,6 +95,8 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     settings = azlogs.load()
     result = drain_partition(settings, eventhub, partition_id)
     ensure_catalog(settings.data_dir, table_schemas())
+    first_hour = load_partition_start().strftime("%Y-%m-%d-%H")
+    too_old = sorted(hour for hour in result.hours_touched if hour < first_hour)
     unknown = {
         category: count
         for category, count in sorted(result.records_per_category.items())
@@ -104,6 +114,12 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
                 passed=result.dead_letters == 0,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"dead_letters": result.dead_letters},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_PARTITION_START,
+                passed=not too_old,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"hours_before_partition_start": dg.MetadataValue.json(too_old)},
             ),
             dg.AssetCheckResult(
                 check_name=CHECK_CATEGORIES,

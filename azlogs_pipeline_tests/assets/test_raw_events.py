@@ -15,6 +15,7 @@ import pytest
 from azlogs_pipeline.assets.ingest import (
     CHECK_CATEGORIES,
     CHECK_DEAD_LETTERS,
+    CHECK_PARTITION_START,
     CHECK_RETENTION,
     EVENTHUB_PARTITIONS,
     raw_events,
@@ -74,9 +75,11 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     assert checks[CHECK_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
     assert checks[CHECK_RETENTION].passed
     assert checks[CHECK_CATEGORIES].passed
+    assert checks[CHECK_PARTITION_START].passed
 
     newcomer = orjson.dumps({"records": [{"category": "NewThing", "time": "2026-11-20T08:00:00Z"}]})
-    later = [body(n) for n in range(20, 50)] + [newcomer]
+    ancient = orjson.dumps({"records": [{"category": "AuditLogs", "time": "2019-03-01T08:00:00Z"}]})
+    later = [*(body(n) for n in range(20, 49)), ancient, newcomer]
     send_bodies(emulator.connection_string(HUB), later, partition_id="1")
     emulator.apply_retention(HUB, "1", keep_last=11)
     again = dg.materialize(
@@ -86,6 +89,8 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     checks = check_results(again)
     assert not checks[CHECK_CATEGORIES].passed, "the record of category NewThing has no table"
     assert checks[CHECK_CATEGORIES].metadata["unknown_categories"].value == {"NewThing": 1}
+    old = checks[CHECK_PARTITION_START].metadata["hours_before_partition_start"].value
+    assert not checks[CHECK_PARTITION_START].passed and old == ["2019-03-01-08"]
     assert not checks[CHECK_RETENTION].passed
     assert checks[CHECK_RETENTION].severity == dg.AssetCheckSeverity.ERROR
     assert checks[CHECK_RETENTION].metadata["lost_to_retention"].value == 20
