@@ -262,6 +262,8 @@ class PartitionDrain:
                 )
             if intake.errors:
                 error = intake.errors[0]
+                if isinstance(error, OwnershipLost):
+                    raise error
                 if isinstance(error, AzureError):
                     raise explain(error, self.settings, self.eventhub) from error
                 raise DrainError(
@@ -293,8 +295,11 @@ class PartitionDrain:
             self.result.add(flushed)
 
     def _write_and_checkpoint(self, sealed: SealedBatch) -> FlushSummary:
-        flushed = sealed.write()
+        """Renew the claim before writing (a drainer that lost the partition, even in a race at
+        claim time, lands nothing) and again before the checkpoint moves."""
         assert self._claim is not None
+        self._claim.renew()
+        flushed = sealed.write()
         self._claim.renew()
         assert flushed.last_sequence_number is not None and flushed.last_offset is not None
         self._write_checkpoint(Checkpoint(flushed.last_offset, flushed.last_sequence_number))
