@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_emulator.py", "bench_ingest_core.py", "bench_drain.py"]
+BENCHES = [
+    "bench_emulator.py",
+    "bench_ingest_core.py",
+    "bench_drain.py",
+    "bench_normalize.py",
+]
 
 
 def main() -> int:
