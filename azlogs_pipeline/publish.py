@@ -72,8 +72,11 @@ def publish_bodies(
     (by its origin) and the rest are still sent.
     """
     result = PublishResult()
-    options = {"partition_key": partition_key, "partition_id": partition_id}
-    batch = producer.create_batch(**options)
+
+    def new_batch() -> EventDataBatch:
+        return producer.create_batch(partition_key=partition_key, partition_id=partition_id)
+
+    batch = new_batch()
     for origin, body in bodies:
         try:
             batch.add(EventData(body))
@@ -82,7 +85,7 @@ def publish_bodies(
                 result.too_large.append(origin)
                 continue
             _send(producer, batch, result)
-            batch = producer.create_batch(**options)
+            batch = new_batch()
             try:
                 batch.add(EventData(body))
             except ValueError:

@@ -23,6 +23,7 @@ from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
 from azlogs_pipeline.automation import hour_partition_keys
 from azlogs_pipeline.config import Settings, load_local_tool
 from azlogs_pipeline.ingest.status import list_partitions
+from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.resources import AzlogsSettings
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
@@ -34,7 +35,7 @@ def dagster_home(data_dir: Path) -> Path:
     configured = load_local_tool("DAGSTER_HOME")
     if configured:
         return Path(configured)
-    home = (data_dir / "dagster").resolve()
+    home = dagster_home_dir(data_dir)
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     if PROJECT_DAGSTER_YAML.exists() and (

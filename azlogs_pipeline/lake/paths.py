@@ -203,3 +203,8 @@ def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[Path
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.glob(f"*{PARQUET_SUFFIX}") if p.is_file())
+
+
+def dagster_home_dir(data_dir: Path) -> Path:
+    """The local Dagster instance's home (SQLite run and event storage) inside the data dir."""
+    return (Path(data_dir) / "dagster").resolve()
