@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,45 @@ def test_missing_container_is_created_and_bad_keys_are_explained(
     message = str(caught.value)
     assert "AZLOGS_STORAGE_ACCOUNT_KEY" in message and "run the drain again" in message
     assert wrong_key not in message
+
+
+def test_a_claim_taken_mid_drain_stops_the_drain_before_its_next_write(
+    eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
+) -> None:
+    from azlogs_pipeline.ingest.clients import make_checkpoint_store
+
+    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    records = [signin(n, n % 60) for n in range(20_000)]
+    send_bodies(emulator.connection_string(HUB), bodies_of(records, 2), partition_id="0")
+    settings = local_settings(emulator, azurite_endpoint, tmp_path, AZLOGS_FLUSH_RECORDS="200")
+    namespace = f"127.0.0.1:{emulator.port}"
+    store = make_checkpoint_store(settings.storage)
+    stolen = threading.Event()
+
+    def thief() -> None:
+        while not stolen.is_set():
+            if checkpoint_of(settings, namespace, "0") is not None:
+                (current,) = list(store.list_ownership(namespace, HUB, "$Default"))
+                taken = store.claim_ownership([{**current, "owner_id": "someone-else"}])
+                if taken:
+                    stolen.set()
+                    return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=thief, daemon=True)
+    thread.start()
+    result = drain_partition(settings, HUB, "0")
+    thread.join(10)
+
+    assert stolen.is_set() and result.status == "owned_elsewhere"
+    assert result.events < 10_000
+    landed = sorted(set(lake_ids(tmp_path)))
+    checkpoint = checkpoint_of(settings, namespace, "0")
+    assert checkpoint is not None
+    # Everything up to the checkpoint is in the lake; at most the batch in flight when the claim
+    # was taken was written after it (renewal happens before each write).
+    assert (
+        checkpoint["sequence_number"] + 1
+        <= len(landed) // 2
+        <= checkpoint["sequence_number"] + 1 + 200
+    )
