@@ -1,13 +1,14 @@
 """Drain one Event Hub partition from its blob checkpoint into the raw lake.
 
 The order of things is what keeps the promises: claim the partition; read the checkpoint; note the
-last sequence number enqueued now (the drain's target); receive in batches; flush each bounded batch
-to Parquet atomically; renew the claim; only then move the checkpoint. A crash at any instant
-re-reads from the last checkpoint, whose events are all durable already.
+last sequence number enqueued now (the drain's target); receive in batches; renew the claim and
+flush each bounded batch to Parquet atomically; renew again; only then move the checkpoint. A crash
+at any instant re-reads from the last checkpoint, whose events are all durable already.
 
-Receiving runs in the SDK's thread and only hands batches over through a small bounded queue, so the
-SDK never buffers more than a few batches (memory does not grow with the backlog) and every parse,
-write and checkpoint happens here, where an error stops the drain before the checkpoint moves.
+Parsing happens in the SDK's receive thread (see `_Intake`); a full batch is sealed and written on
+one flusher thread while receiving goes on, with at most one batch in flight, so memory is bounded
+by the flush size and the SDK's prefetch, whatever the backlog. Any error stops the drain before
+the checkpoint moves past what is durable.
 """
 
 from __future__ import annotations
