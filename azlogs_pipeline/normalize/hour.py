@@ -34,7 +34,7 @@ from azlogs_pipeline.lake.paths import (
     table_hour_file,
 )
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
-from azlogs_pipeline.normalize.tables import TABLES, TableSpec, table_spec
+from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
 
 RAW_RELATION = "raw_hour"
 ORDER_COLUMNS = ("event_time", "record_id")
@@ -67,7 +67,7 @@ def build_hour(
     start = hour_start(hour)
     present = raw_categories(Path(data_dir))
     results: dict[str, HourResult] = {}
-    with _connect() as con:
+    with connect() as con:
         for spec in specs:
             results[spec.name] = _build_table(con, Path(data_dir), spec, start, present)
     return results
@@ -76,18 +76,23 @@ def build_hour(
 def table_schema(table: str) -> pa.Schema:
     """The Arrow schema of a table's rows (its SQL run over zero raw records)."""
     spec = table_spec(table)
-    with _connect() as con:
+    with connect() as con:
         _register_raw(con, [], None)
         return _run(con, spec).schema.with_metadata(_metadata(spec))
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection ready for the table queries (with their shared macros).
+
+    ``timezone`` is the session zone; results must not depend on it (the tests check with
+    another one)."""
     con = duckdb.connect(":memory:")
     threads = os.cpu_count() or 1
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET TimeZone = $zone", {"zone": timezone})
     con.execute("SET enable_progress_bar = false")
+    con.execute(macros_sql())
     return con
 
 

@@ -56,6 +56,11 @@ def _read_sql(file_name: str) -> str:
     return resource.read_text(encoding="utf-8").strip().rstrip(";").strip()
 
 
+def macros_sql() -> str:
+    """The DuckDB macros every table query may use (`normalize/sql/_macros.sql`)."""
+    return _read_sql("_macros.sql") + ";"
+
+
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "signin_logs",

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import azlogs_pipeline
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
+from azlogs_pipeline.normalize.hour import connect
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 SQL = (
@@ -63,8 +63,7 @@ def utc(*parts: int) -> datetime:
 
 def build(data_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     write_raw(data_dir, records)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'America/New_York'")  # results must not depend on it
+    con = connect("America/New_York")  # results must not depend on the session zone
     glob = raw_root(data_dir) / "**" / "*.parquet"
     con.execute(
         f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
@@ -79,7 +78,7 @@ def activity(**fields: Any) -> dict[str, Any]:
 
 
 def test_empty_input_gives_zero_rows_with_contract_columns() -> None:
-    con = duckdb.connect()
+    con = connect()
     con.from_arrow(RAW_RECORDS_SCHEMA.empty_table()).create_view("raw_hour")
     cursor = con.execute(SQL)
     names = [column[0] for column in cursor.description]

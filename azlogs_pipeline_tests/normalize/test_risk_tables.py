@@ -15,6 +15,7 @@ import pytest
 import azlogs_pipeline
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
+from azlogs_pipeline.normalize.hour import connect as normalize_connection
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 SQL_DIR = Path(azlogs_pipeline.__file__).parent / "normalize" / "sql"
@@ -109,9 +110,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
 
 
 def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    # A non-UTC session zone: results must not depend on it.
-    con.execute("SET TimeZone = 'America/New_York'")
+    con = normalize_connection("America/New_York")  # results must not depend on the session zone
     glob = raw_root(data_dir) / "**" / "*.parquet"
     con.execute(
         f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
@@ -130,7 +129,7 @@ def pick(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("table", sorted(CONTRACT))
 def test_empty_input_gives_zero_rows_with_contract_columns(table: str) -> None:
-    con = duckdb.connect()
+    con = normalize_connection()
     con.from_arrow(RAW_RECORDS_SCHEMA.empty_table()).create_view("raw_hour")
     cursor = con.execute((SQL_DIR / f"{table}.sql").read_text())
     names = [column[0] for column in cursor.description]

@@ -21,14 +21,7 @@ documents AS (
     -- Rare path: `properties` sent as a JSON-encoded string is decoded in place first.
     SELECT
         *,
-        CASE
-            WHEN contains(record, '"properties":"')
-                AND json_valid(json_extract_string(record, '$.properties'))
-                THEN json_merge_patch(record, json_object(
-                    'properties', json(json_extract_string(record, '$.properties'))
-                ))
-            ELSE record
-        END AS doc
+        with_decoded_properties(record) AS doc
     FROM one_per_record
 ),
 extracted AS (

@@ -19,14 +19,7 @@ documents AS (
     -- Rare path: `properties` sent as a JSON-encoded string is decoded in place first.
     SELECT
         *,
-        CASE
-            WHEN contains(record, '"properties":"')
-                AND json_valid(json_extract_string(record, '$.properties'))
-                THEN json_merge_patch(record, json_object(
-                    'properties', json(json_extract_string(record, '$.properties'))
-                ))
-            ELSE record
-        END AS doc
+        with_decoded_properties(record) AS doc
     FROM one_per_record
 ),
 extracted AS (
@@ -70,19 +63,8 @@ fields AS (
 timed AS (
     SELECT
         *,
-        -- Time text to UTC: with a zone (Z or an offset) it is an instant; without one it is UTC;
-        -- US-locale `M/D/YYYY h:mm:ss [AM|PM] [offset]` is accepted too.
-        CASE
-            WHEN regexp_matches(updated_text, '(?i)(z|[+-]\d{2}:?\d{2})$')
-                THEN coalesce(
-                    TRY_CAST(updated_text AS TIMESTAMPTZ),
-                    try_strptime(updated_text, '%m/%d/%Y %I:%M:%S %p %z')
-                )
-            ELSE timezone('UTC', coalesce(
-                TRY_CAST(updated_text AS TIMESTAMP),
-                try_strptime(updated_text, ['%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %H:%M:%S'])
-            ))
-        END AS updated_time
+        -- Time texts to UTC instants (entra_time_text, in _macros.sql).
+        entra_time_text(updated_text) AS updated_time
     FROM fields
 )
 SELECT
