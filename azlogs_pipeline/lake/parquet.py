@@ -54,8 +54,12 @@ def write_parquet_atomic(
     dictionary_columns: Sequence[str] | bool = True,
     row_group_size: int | None = None,
     sync_directory: bool = True,
+    statistics_columns: Sequence[str] | bool = True,
 ) -> int:
     """Write `table` to `path` atomically and durably; return the file size in bytes.
+
+    ``statistics_columns`` limits min/max statistics to the columns that benefit (none for long
+    JSON text, whose statistics cost time and help no filter).
 
     With ``sync_directory=False`` the caller fsyncs the directory itself, once for many files,
     before it relies on the rename (for example before a checkpoint moves).
@@ -72,6 +76,9 @@ def write_parquet_atomic(
             if not isinstance(dictionary_columns, bool)
             else dictionary_columns,
             row_group_size=row_group_size,
+            write_statistics=list(statistics_columns)
+            if not isinstance(statistics_columns, bool)
+            else statistics_columns,
         )
         _fsync_file(tmp)
         size = tmp.stat().st_size

@@ -113,8 +113,9 @@ def _build_table(
     target = table_hour_file(data_dir, spec.name, start)
     size = 0
     if table.num_rows:
+        short_columns = [n for n in table.column_names if n != "raw"]
         size = write_parquet_atomic(
-            table, target, dictionary_columns=[n for n in table.column_names if n != "raw"]
+            table, target, dictionary_columns=short_columns, statistics_columns=short_columns
         )
         path: Path | None = target
     else:
