@@ -18,10 +18,21 @@ CREATE OR REPLACE MACRO entra_time_text(t) AS
 -- The record with `properties` decoded when it arrived as a JSON-encoded string (rare path).
 CREATE OR REPLACE MACRO with_decoded_properties(record) AS
     CASE
-        WHEN contains(record, '"properties":"')
+        WHEN contains(record, 'properties":"')
             AND json_valid(json_extract_string(record, '$.properties'))
             THEN json_merge_patch(record, json_object(
                 'properties', json(json_extract_string(record, '$.properties'))
             ))
         ELSE record
+    END;
+
+-- The record parsed ONCE into `structure` (a json_transform structure literal); a record whose
+-- `properties` arrived as a JSON-encoded string (rare) is decoded first. Choosing the branch on the
+-- record text keeps the common path a plain json_transform of the stored column, which is much
+-- faster than parsing the result of a CASE over the text.
+CREATE OR REPLACE MACRO parse_record(record, structure) AS
+    CASE
+        WHEN contains(record, 'properties":"')
+            THEN json_transform(with_decoded_properties(record), structure)
+        ELSE json_transform(record, structure)
     END;

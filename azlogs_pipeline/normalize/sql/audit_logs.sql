@@ -16,16 +16,9 @@ WITH parsed AS (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        json_transform(
-            CASE
-                WHEN contains(r.record, '"properties":"') THEN json_merge_patch(
-                    r.record,
-                    json_object('properties', CASE
-                        WHEN json_valid(json_extract_string(r.record, '$.properties'))
-                        THEN json(json_extract_string(r.record, '$.properties'))
-                    END))
-                ELSE r.record
-            END,
+        -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
+        parse_record(
+            r.record,
             '{
               "correlationId": "VARCHAR", "callerIpAddress": "VARCHAR",
               "properties": {

@@ -30,17 +30,9 @@ WITH parsed AS (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        json_transform(
-            -- `properties` sent as a JSON-encoded string: parse it in place (rare).
-            CASE
-                WHEN contains(r.record, '"properties":"') THEN json_merge_patch(
-                    r.record,
-                    json_object('properties', CASE
-                        WHEN json_valid(json_extract_string(r.record, '$.properties'))
-                        THEN json(json_extract_string(r.record, '$.properties'))
-                    END))
-                ELSE r.record
-            END,
+        -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
+        parse_record(
+            r.record,
             '{
               "time": "VARCHAR", "correlationId": "VARCHAR", "resultType": "VARCHAR",
               "durationMs": "VARCHAR",
@@ -192,26 +184,30 @@ typed AS (
 ),
 
 ranked AS (
-    -- One window over the sign-in key ranks the versions, counts them and gathers every
-    -- version's policies (one pass, no self-join: the rows are wide and are not copied twice).
     SELECT
         *,
-        row_number() OVER versions_of_signin AS version_rank,
-        count(*) OVER versions_of_signin AS versions,
-        list(applied_ca_policies) OVER versions_of_signin AS policies_of_versions
+        coalesce(id, 'record:' || record_id) AS signin_key,
+        row_number() OVER (
+            PARTITION BY coalesce(id, 'record:' || record_id)
+            ORDER BY
+                (coalesce(risk_level_aggregated, 'none') NOT IN ('none', 'hidden')
+                 OR coalesce(risk_level_during_signin, 'none') NOT IN ('none', 'hidden')
+                 OR coalesce(risk_state, 'none') <> 'none'
+                 OR len(risk_event_types) > 0) DESC,
+                processed_time DESC NULLS LAST,
+                len(applied_ca_policies) DESC NULLS LAST,
+                record_id, sequence_number, eventhub, partition_id, record_index
+        ) AS version_rank,
+        count(*) OVER (PARTITION BY coalesce(id, 'record:' || record_id)) AS versions
     FROM typed
-    WINDOW versions_of_signin AS (
-        PARTITION BY coalesce(id, 'record:' || record_id)
-        ORDER BY
-            (coalesce(risk_level_aggregated, 'none') NOT IN ('none', 'hidden')
-             OR coalesce(risk_level_during_signin, 'none') NOT IN ('none', 'hidden')
-             OR coalesce(risk_state, 'none') <> 'none'
-             OR len(risk_event_types) > 0) DESC,
-            processed_time DESC NULLS LAST,
-            len(applied_ca_policies) DESC NULLS LAST,
-            record_id, sequence_number, eventhub, partition_id, record_index
-        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-    )
+),
+
+merged_policies AS (
+    -- Union of the Conditional Access policies of every version of a multi-record sign-in.
+    SELECT signin_key, list_sort(list_distinct(flatten(list(applied_ca_policies)))) AS policies
+    FROM ranked
+    WHERE versions > 1
+    GROUP BY signin_key
 )
 
 SELECT
@@ -279,11 +275,7 @@ SELECT
     risk_state,
     risk_detail,
     risk_event_types,
-    -- A sign-in sent as several records: the union of every version's policies.
-    CASE
-        WHEN versions > 1 THEN list_sort(list_distinct(flatten(policies_of_versions)))
-        ELSE applied_ca_policies
-    END AS applied_ca_policies,
+    coalesce(m.policies, applied_ca_policies) AS applied_ca_policies,
     token_issuer_type,
     cross_tenant_access_type,
     home_tenant_id,
@@ -299,4 +291,5 @@ SELECT
     enqueued_time,
     versions AS source_records
 FROM ranked
+LEFT JOIN merged_policies AS m USING (signin_key)
 WHERE version_rank = 1
