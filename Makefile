@@ -24,7 +24,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy azlogs_pipeline/config.py azlogs_pipeline/ingest azlogs_pipeline/lake azlogs_pipeline/local azlogs_pipeline/normalize azlogs_pipeline/publish.py
+	$(BIN)/mypy azlogs_pipeline/config.py azlogs_pipeline/ingest azlogs_pipeline/lake azlogs_pipeline/local azlogs_pipeline/normalize azlogs_pipeline/summarize azlogs_pipeline/publish.py
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from azlogs_pipeline.config import ConfigError
 
@@ -68,9 +68,10 @@ def _parse_start(value: str | None) -> datetime | None:
 def _generate(args: argparse.Namespace) -> int:
     from azlogs_pipeline.local.generator import GeneratorOptions, generate, write_ndjson
 
-    if not args.out and not args.publish:
+    if not args.out and not args.publish and not args.archive:
         raise UsageError(
-            "Say where the logs go: --out FILE (NDJSON) or --publish (to the Event Hub)."
+            "Say where the logs go: --out FILE (NDJSON), --publish (to the Event Hub) or "
+            "--archive (to the archive storage account)."
         )
     options = GeneratorOptions(
         records=args.records,
@@ -84,12 +85,38 @@ def _generate(args: argparse.Namespace) -> int:
     if args.out:
         path = write_ndjson(result, Path(args.out))
         print(f"wrote {path} and its ground truth {path}.truth.json")
+    if args.archive:
+        _upload_archive(result.records)
     if args.publish:
         published = _publish_to_hub(
             args.hub, [(f"body {i}", b) for i, b in enumerate(result.bodies)]
         )
         return 0 if not published.too_large else 1
     return 0
+
+
+def _upload_archive(records: Sequence[Mapping[str, Any]]) -> None:
+    """Write records as a diagnostic-setting archive (`insights-logs-*` containers)."""
+    from azure.core.exceptions import AzureError
+
+    from azlogs_pipeline.config import load_archive_settings
+    from azlogs_pipeline.ingest.archive import explain_archive_error, make_archive_service_client
+    from azlogs_pipeline.local.archive import upload_archive
+
+    settings = load_archive_settings()
+    service = make_archive_service_client(settings)
+    try:
+        uploaded = upload_archive(service, records)
+    except AzureError as error:
+        raise UsageError(str(explain_archive_error(error, settings))) from None
+    finally:
+        service.close()
+    hours = sorted(uploaded.hours)
+    span = f"{hours[0]:%Y-%m-%d-%H}..{hours[-1]:%Y-%m-%d-%H}" if hours else "none"
+    print(
+        f"archived {uploaded.records:,} records in {len(uploaded.blobs):,} blobs (hours {span}; "
+        f"{uploaded.skipped:,} without a category or time skipped)"
+    )
 
 
 def _publish_to_hub(
@@ -139,7 +166,15 @@ def _run(_args: argparse.Namespace) -> int:
         hours = normalize_hours(instance, settings, hours_touched(drains))
     for hour in hours:
         state = "ok" if hour.success else "FAILED"
-        print(f"hour {hour.partition_key} {state}: {sum(hour.rows.values()):,} table rows")
+        print(
+            f"hour {hour.partition_key} {state}: {sum(hour.rows.values()):,} table rows, "
+            f"{hour.summary_rows.get('signin_detections', 0)} detections"
+        )
+    if any(hour.success for hour in hours):
+        from azlogs_pipeline.summarize.report import print_report
+
+        print("\nSummaries and detections (all hours in the lake):")
+        print_report(settings.data_dir)
     failed = [run for run in [*drains, *hours] if not run.success]
     for run in failed:
         print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
@@ -250,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--start", help="first hour (ISO 8601, UTC if no zone); default: HOURS ago")
     gen.add_argument("--out", help="NDJSON file to write (one body per line)")
     gen.add_argument("--publish", action="store_true", help="send the bodies to the Event Hub")
+    gen.add_argument(
+        "--archive",
+        action="store_true",
+        help="write the records as a storage-account archive (insights-logs-* containers) for "
+        "the archive_raw backfill",
+    )
     gen.add_argument("--hub", help="Event Hub to publish to (default: the first configured)")
     gen.add_argument("--malformed-rate", type=float, default=0.0)
     gen.set_defaults(handler=_generate)

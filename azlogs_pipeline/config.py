@@ -267,6 +267,87 @@ def _storage(env: Mapping[str, str]) -> StorageSettings:
     )
 
 
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """The storage account that diagnostic settings archive logs to (`insights-logs-*`
+    containers), read by the archive backfill. ``containers`` empty means every archive container.
+    """
+
+    connection_string: Secret | None = None
+    account_name: str | None = None
+    account_key: Secret | None = None
+    account_url: str | None = None
+    containers: tuple[str, ...] = ()
+
+    @property
+    def uses_entra_id(self) -> bool:
+        return self.connection_string is None and self.account_key is None
+
+
+def _archive_containers(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _get(env, "AZLOGS_ARCHIVE_CONTAINERS") or ""
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    for name in names:
+        if not _CONTAINER_NAME.match(name) or not name.startswith("insights-"):
+            raise ConfigError(
+                f"AZLOGS_ARCHIVE_CONTAINERS contains {name!r}, which is not an archive container. "
+                "Give a comma-separated list such as insights-logs-signinlogs,"
+                "insights-activity-logs, or unset it to read every archive container."
+            )
+    return names
+
+
+def _archive(env: Mapping[str, str]) -> ArchiveSettings:
+    containers = _archive_containers(env)
+    conn = _get(env, "AZLOGS_ARCHIVE_CONNECTION_STRING")
+    url = _get(env, "AZLOGS_ARCHIVE_ACCOUNT_URL")
+    if conn and url:
+        raise ConfigError(
+            "AZLOGS_ARCHIVE_CONNECTION_STRING and AZLOGS_ARCHIVE_ACCOUNT_URL are both set. Set the "
+            "connection string (key or SAS), or the URL alone to sign in with Entra ID."
+        )
+    if conn:
+        parts = parse_connection_string(conn, "AZLOGS_ARCHIVE_CONNECTION_STRING")
+        if not (
+            {"accountname", "blobendpoint"} & parts.keys() or parts.get("usedevelopmentstorage")
+        ):
+            raise ConfigError(
+                "AZLOGS_ARCHIVE_CONNECTION_STRING names no account. Copy the archive storage "
+                "account's 'Connection string' from 'Access keys' in the Azure portal."
+            )
+        return ArchiveSettings(connection_string=Secret(conn), containers=containers)
+    if url:
+        if "?" in url or not url.startswith(("https://", "http://")):
+            raise ConfigError(
+                "AZLOGS_ARCHIVE_ACCOUNT_URL must be the account's blob endpoint without a query, "
+                "e.g. https://<account>.blob.core.windows.net (value not shown). To use a SAS, put "
+                "it in AZLOGS_ARCHIVE_CONNECTION_STRING as BlobEndpoint=...;SharedAccessSignature=..."
+            )
+        return ArchiveSettings(account_url=url.rstrip("/"), containers=containers)
+    try:
+        storage = _storage(env)
+    except ConfigError as exc:
+        raise ConfigError(
+            "No storage account is configured for the archive. Set AZLOGS_ARCHIVE_CONNECTION_STRING "
+            "or AZLOGS_ARCHIVE_ACCOUNT_URL, or configure the checkpoint storage account, which is "
+            f"used by default. ({exc})"
+        ) from None
+    return ArchiveSettings(
+        connection_string=storage.connection_string,
+        account_name=storage.account_name,
+        account_key=storage.account_key,
+        account_url=storage.account_url,
+        containers=containers,
+    )
+
+
+def load_archive_settings(environ: Mapping[str, str] | None = None) -> ArchiveSettings:
+    """The archive storage account: ``AZLOGS_ARCHIVE_CONNECTION_STRING`` or
+    ``AZLOGS_ARCHIVE_ACCOUNT_URL`` (Entra ID), else the checkpoint storage account; optionally
+    ``AZLOGS_ARCHIVE_CONTAINERS``. It needs no Event Hub settings (history may predate the hub)."""
+    return _archive(_environment(environ))
+
+
 def _number(env: Mapping[str, str], name: str, default: float | None, hint: str) -> float | None:
     raw = _get(env, name)
     if raw is None:
@@ -316,6 +397,73 @@ def load_partition_start(environ: Mapping[str, str] | None = None) -> datetime:
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     return start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+DAGSTER_PG_URL = "AZLOGS_DAGSTER_PG_URL"
+_DAGSTER_PG_FIELDS = (
+    ("hostname", "AZLOGS_DAGSTER_PG_HOST"),
+    ("port", "AZLOGS_DAGSTER_PG_PORT"),
+    ("username", "AZLOGS_DAGSTER_PG_USER"),
+    ("password", "AZLOGS_DAGSTER_PG_PASSWORD"),
+    ("db_name", "AZLOGS_DAGSTER_PG_DB"),
+)
+
+
+@dataclass(frozen=True)
+class DagsterPostgres:
+    """The Dagster instance's PostgreSQL storage, as the *names* of the variables that are set.
+
+    The instance yaml refers to them with ``env:``, so Dagster reads the values itself when it
+    opens the instance and no password is ever written to a file.
+    """
+
+    url_variable: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    """(dagster ``postgres_db`` field, variable name) pairs, when no URL is given."""
+
+
+def load_dagster_postgres(environ: Mapping[str, str] | None = None) -> DagsterPostgres | None:
+    """PostgreSQL for the Dagster instance (runs, event logs, schedules), or None for the local
+    SQLite files under the data dir.
+
+    Either ``AZLOGS_DAGSTER_PG_URL=postgresql://user:password@host:5432/db``, or
+    ``AZLOGS_DAGSTER_PG_HOST``, ``_USER``, ``_DB`` and optionally ``_PORT`` and ``_PASSWORD``.
+    """
+    env = _environment(environ)
+    url = _get(env, DAGSTER_PG_URL)
+    present = tuple((f, name) for f, name in _DAGSTER_PG_FIELDS if _get(env, name))
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                f"{DAGSTER_PG_URL} does not start with postgresql://. Use the form "
+                "postgresql://<user>:<password>@<host>:5432/<database> (value not shown)."
+            )
+        if present:
+            raise ConfigError(
+                f"{DAGSTER_PG_URL} and {', '.join(name for _, name in present)} are both set. "
+                "Set either the URL or the separate AZLOGS_DAGSTER_PG_* settings, not both."
+            )
+        return DagsterPostgres(url_variable=DAGSTER_PG_URL)
+    if not present:
+        return None
+    missing = [
+        name
+        for f, name in _DAGSTER_PG_FIELDS
+        if f in {"hostname", "username", "db_name"} and not _get(env, name)
+    ]
+    if missing:
+        raise ConfigError(
+            f"Dagster's PostgreSQL storage is partly configured: {', '.join(missing)} not set. "
+            "Set AZLOGS_DAGSTER_PG_HOST, AZLOGS_DAGSTER_PG_USER and AZLOGS_DAGSTER_PG_DB (plus "
+            "AZLOGS_DAGSTER_PG_PASSWORD and AZLOGS_DAGSTER_PG_PORT if needed), or unset them all "
+            "to keep the local SQLite files."
+        )
+    port = _get(env, "AZLOGS_DAGSTER_PG_PORT")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigError(
+            f"AZLOGS_DAGSTER_PG_PORT={port!r} is not a TCP port. Use a number such as 5432."
+        )
+    return DagsterPostgres(fields=present)
 
 
 def load_local_tool(name: str, environ: Mapping[str, str] | None = None) -> str | None:

@@ -135,6 +135,14 @@ def build_tables(hours: list[str]) -> None:
             print(f"  {table:32} {count[0] if count else 0:>7} rows")
 
 
+def show_summaries() -> None:
+    from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.summarize.report import print_report
+
+    _section("Sign-in summary and detections (catalog views signin_summary, signin_detections)")
+    print_report(load_settings().data_dir)
+
+
 def show_lake() -> None:
     from azlogs_pipeline.lake.inspect import deadletters_per_reason, raw_records_per_category
 
@@ -166,6 +174,7 @@ def main() -> int:
         again = drain_everything("Draining again: checkpoints say there is nothing new", hours)
         show_lake()
         build_tables(hours)
+        show_summaries()
     finally:
         stack.down(DEMO_DIR)
         print("\nStopped the local stack.")

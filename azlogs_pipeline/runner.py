@@ -4,44 +4,68 @@ The runs land in the same Dagster instance the UI reads (``$DAGSTER_HOME``, or `
 with the project's dagster.yaml), so `dagster dev` shows them with their metadata and checks.
 """
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
-from azlogs_pipeline.assets.ingest import (
-    EVENTHUB_PARTITIONS,
-    HOURS_TOUCHED,
-    partition_key,
-    raw_events,
-)
+from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, HOURS_TOUCHED, raw_events
 from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
-from azlogs_pipeline.automation import hour_partition_keys
-from azlogs_pipeline.config import Settings, load_local_tool
-from azlogs_pipeline.ingest.status import list_partitions
+from azlogs_pipeline.assets.summarize import HOURLY_SUMMARY_ASSETS
+from azlogs_pipeline.automation import hour_partition_keys, register_eventhub_partitions
+from azlogs_pipeline.config import (
+    DagsterPostgres,
+    Settings,
+    load_dagster_postgres,
+    load_local_tool,
+)
 from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.resources import AzlogsSettings
 
+SUMMARY_NAMES = frozenset(key.path[-1] for asset in HOURLY_SUMMARY_ASSETS for key in asset.keys)
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
+def instance_yaml(postgres: DagsterPostgres | None) -> str:
+    """The project's dagster.yaml, plus a PostgreSQL storage section when one is configured.
+
+    The section only names environment variables (``env:``): Dagster reads the values when it
+    opens the instance, so the password never lands in this file.
+    """
+    text = PROJECT_DAGSTER_YAML.read_text() if PROJECT_DAGSTER_YAML.exists() else ""
+    if postgres is None:
+        return text
+    lines = [
+        "",
+        "# Written by azlogs from the AZLOGS_DAGSTER_PG_* settings (config.py).",
+        "storage:",
+    ]
+    lines.append("  postgres:")
+    if postgres.url_variable:
+        lines += ["    postgres_url:", f"      env: {postgres.url_variable}"]
+    else:
+        lines.append("    postgres_db:")
+        for field_name, variable in postgres.fields:
+            lines += [f"      {field_name}:", f"        env: {variable}"]
+    return text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+
+
 def dagster_home(data_dir: Path) -> Path:
-    """$DAGSTER_HOME when set; else ``<data dir>/dagster``, with a copy of the project's
-    dagster.yaml (refreshed when the project's file changes: edit that one)."""
+    """$DAGSTER_HOME when set (its dagster.yaml is yours); else ``<data dir>/dagster``, with the
+    project's dagster.yaml (plus PostgreSQL storage when AZLOGS_DAGSTER_PG_* is set), rewritten
+    whenever either changes: edit the project's file, not the copy."""
     configured = load_local_tool("DAGSTER_HOME")
     if configured:
         return Path(configured)
     home = dagster_home_dir(data_dir)
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    if PROJECT_DAGSTER_YAML.exists() and (
-        not target.exists() or target.read_bytes() != PROJECT_DAGSTER_YAML.read_bytes()
-    ):
-        shutil.copyfile(PROJECT_DAGSTER_YAML, target)
+    wanted = instance_yaml(load_dagster_postgres())
+    if not target.exists() or target.read_text() != wanted:
+        target.write_text(wanted)
     return home
 
 
@@ -77,11 +101,15 @@ def _failure(result: dg.ExecuteInProcessResult) -> str | None:
 
 
 def _materialize(
-    asset: dg.AssetsDefinition, key: str, instance: dg.DagsterInstance, settings: Settings
+    asset: dg.AssetsDefinition | list[dg.AssetsDefinition],
+    key: str,
+    instance: dg.DagsterInstance,
+    settings: Settings,
 ) -> dg.ExecuteInProcessResult:
-    """One partition of one asset, in this process, recorded in the instance like any run."""
+    """One partition of one asset (or of several, in dependency order), in this process,
+    recorded in the instance like any run."""
     return dg.materialize(
-        [asset],
+        asset if isinstance(asset, list) else [asset],
         partition_key=key,
         instance=instance,
         resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
@@ -89,16 +117,6 @@ def _materialize(
         run_config=_QUIET_CONSOLE,
         raise_on_error=False,
     )
-
-
-def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
-    """Ask the hubs for their partitions and add any new ones to the dynamic partitions."""
-    keys = [partition_key(hub, pid) for hub, pid in list_partitions(settings)]
-    known = set(instance.get_dynamic_partitions(EVENTHUB_PARTITIONS.name or ""))
-    new = [key for key in keys if key not in known]
-    if new:
-        instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name or "", new)
-    return keys
 
 
 def drain_all(instance: dg.DagsterInstance, settings: Settings) -> list[DrainRun]:
@@ -133,6 +151,7 @@ class HourRun:
     run_id: str
     rows: dict[str, int]
     error: str | None = None
+    summary_rows: dict[str, int] = field(default_factory=dict)
 
 
 def hours_touched(runs: list[DrainRun]) -> list[str]:
@@ -146,14 +165,18 @@ def hours_touched(runs: list[DrainRun]) -> list[str]:
 def normalize_hours(
     instance: dg.DagsterInstance, settings: Settings, partition_keys: list[str]
 ) -> list[HourRun]:
-    """Build every table of each given hour, one Dagster run per hour."""
+    """Build every table of each given hour, then its hourly summaries, one Dagster run per hour."""
     runs = []
     for key in partition_keys:
-        result = _materialize(normalized_tables, key, instance, settings)
+        result = _materialize([normalized_tables, *HOURLY_SUMMARY_ASSETS], key, instance, settings)
         rows = {
             event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
             for event in result.get_asset_materialization_events()
             if event.asset_key is not None
         }
-        runs.append(HourRun(key, result.success, result.run_id, rows, _failure(result)))
+        tables = {name: count for name, count in rows.items() if name not in SUMMARY_NAMES}
+        summaries = {name: count for name, count in rows.items() if name in SUMMARY_NAMES}
+        runs.append(
+            HourRun(key, result.success, result.run_id, tables, _failure(result), summaries)
+        )
     return runs

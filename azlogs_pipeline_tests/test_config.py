@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from azlogs_pipeline.config import ConfigError, load_eventhub_settings, load_settings
+from azlogs_pipeline.config import (
+    ConfigError,
+    load_archive_settings,
+    load_eventhub_settings,
+    load_settings,
+)
 
 KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
 EH = (
@@ -124,3 +129,108 @@ def test_drain_limits() -> None:
     assert load_settings(BASE).drain.max_events is None
     with pytest.raises(ConfigError, match="AZLOGS_DRAIN_MAX_EVENTS"):
         load_settings({**BASE, "AZLOGS_DRAIN_MAX_EVENTS": "lots"})
+
+
+def test_archive_defaults_to_the_checkpoint_account_without_event_hub_settings() -> None:
+    storage_only = {k: v for k, v in BASE.items() if k.startswith("AZLOGS_STORAGE")}
+    archive = load_archive_settings(storage_only)
+    assert archive.account_name == "contosologs" and archive.account_key is not None
+    assert archive.account_url == "https://contosologs.blob.core.windows.net"
+    assert archive.containers == () and not archive.uses_entra_id
+    assert KEY not in repr(archive)
+
+
+def test_archive_own_account_and_containers() -> None:
+    conn = f"DefaultEndpointsProtocol=https;AccountName=archive1;AccountKey={KEY};"
+    env = {
+        "AZLOGS_ARCHIVE_CONNECTION_STRING": conn,
+        "AZLOGS_ARCHIVE_CONTAINERS": "insights-logs-signinlogs, insights-activity-logs",
+    }
+    archive = load_archive_settings(env)
+    assert archive.connection_string is not None and archive.connection_string.get() == conn
+    assert archive.containers == ("insights-logs-signinlogs", "insights-activity-logs")
+    assert KEY not in repr(archive)
+    url = load_archive_settings(
+        {"AZLOGS_ARCHIVE_ACCOUNT_URL": "https://old.blob.core.windows.net/"}
+    )
+    assert url.account_url == "https://old.blob.core.windows.net" and url.uses_entra_id
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "AZLOGS_ARCHIVE_CONNECTION_STRING"),
+        ({"AZLOGS_ARCHIVE_CONNECTION_STRING": f"AccountKey={KEY}"}, "names no account"),
+        ({"AZLOGS_ARCHIVE_ACCOUNT_URL": f"https://a.blob.core.windows.net/?sig={KEY}"}, "SAS"),
+        ({"AZLOGS_ARCHIVE_CONTAINERS": "azurelogs"}, "AZLOGS_ARCHIVE_CONTAINERS"),
+        (
+            {
+                "AZLOGS_ARCHIVE_CONNECTION_STRING": f"AccountName=a;AccountKey={KEY}",
+                "AZLOGS_ARCHIVE_ACCOUNT_URL": "https://a.blob.core.windows.net",
+            },
+            "both set",
+        ),
+    ],
+)
+def test_archive_errors_name_the_variable_and_hide_secrets(
+    env: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_archive_settings(env)
+    assert variable in str(caught.value)
+    assert KEY not in str(caught.value)
+
+
+def test_dagster_postgres_is_off_by_default_and_named_by_variables() -> None:
+    from azlogs_pipeline.config import load_dagster_postgres
+
+    assert load_dagster_postgres({}) is None
+    url = load_dagster_postgres({"AZLOGS_DAGSTER_PG_URL": f"postgresql://u:{KEY}@db:5432/dagster"})
+    assert url is not None and url.url_variable == "AZLOGS_DAGSTER_PG_URL"
+    assert KEY not in repr(url)
+    parts = load_dagster_postgres(
+        {
+            "AZLOGS_DAGSTER_PG_HOST": "db",
+            "AZLOGS_DAGSTER_PG_USER": "dagster",
+            "AZLOGS_DAGSTER_PG_PASSWORD": KEY,
+            "AZLOGS_DAGSTER_PG_DB": "dagster",
+        }
+    )
+    assert parts is not None and parts.url_variable is None
+    assert dict(parts.fields) == {
+        "hostname": "AZLOGS_DAGSTER_PG_HOST",
+        "username": "AZLOGS_DAGSTER_PG_USER",
+        "password": "AZLOGS_DAGSTER_PG_PASSWORD",
+        "db_name": "AZLOGS_DAGSTER_PG_DB",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AZLOGS_DAGSTER_PG_URL": f"mysql://u:{KEY}@db/x"}, "AZLOGS_DAGSTER_PG_URL"),
+        (
+            {"AZLOGS_DAGSTER_PG_HOST": "db", "AZLOGS_DAGSTER_PG_PASSWORD": KEY},
+            "AZLOGS_DAGSTER_PG_USER",
+        ),
+        (
+            {"AZLOGS_DAGSTER_PG_URL": "postgresql://db/x", "AZLOGS_DAGSTER_PG_HOST": "db"},
+            "not both",
+        ),
+        (
+            {
+                "AZLOGS_DAGSTER_PG_HOST": "db",
+                "AZLOGS_DAGSTER_PG_USER": "u",
+                "AZLOGS_DAGSTER_PG_DB": "d",
+                "AZLOGS_DAGSTER_PG_PORT": "54x",
+            },
+            "AZLOGS_DAGSTER_PG_PORT",
+        ),
+    ],
+)
+def test_dagster_postgres_errors_name_the_variable(env: dict[str, str], named: str) -> None:
+    from azlogs_pipeline.config import load_dagster_postgres
+
+    with pytest.raises(ConfigError, match=named) as raised:
+        load_dagster_postgres(env)
+    assert KEY not in str(raised.value)

@@ -27,6 +27,7 @@ from azlogs_pipeline.lake.paths import (
     deadletter_root,
     raw_root,
     schema_seed_path,
+    summary_root,
     table_root,
 )
 from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
@@ -35,15 +36,25 @@ _VERSION_TABLE = "azlogs_catalog"
 
 
 def lake_views(
-    data_dir: Path, tables: Mapping[str, pa.Schema]
+    data_dir: Path,
+    tables: Mapping[str, pa.Schema],
+    summaries: Mapping[str, pa.Schema] | None = None,
 ) -> dict[str, tuple[Path, pa.Schema]]:
-    """View name -> (lake area, schema) for the raw records, dead letters and every table."""
+    """View name -> (lake area, schema) for the raw records, dead letters, every table and every
+    summary (`summaries` defaults to all of `azlogs_pipeline.summarize.specs.SUMMARIES`, so every
+    caller builds the same catalog)."""
     views = {
         "raw_records": (raw_root(data_dir), RAW_RECORDS_SCHEMA),
         "deadletters": (deadletter_root(data_dir), DEADLETTER_SCHEMA),
     }
     for name, schema in sorted(tables.items()):
         views[name] = (table_root(data_dir, name), schema)
+    if summaries is None:
+        from azlogs_pipeline.summarize.build import summary_schemas  # the summaries read tables
+
+        summaries = summary_schemas()
+    for name, schema in sorted(summaries.items()):
+        views[name] = (summary_root(data_dir, name), schema)
     return views
 
 
@@ -72,9 +83,13 @@ def _current_fingerprint(path: Path) -> str | None:
     return str(row[0]) if row else None
 
 
-def ensure_catalog(data_dir: Path, tables: Mapping[str, pa.Schema]) -> Path:
+def ensure_catalog(
+    data_dir: Path,
+    tables: Mapping[str, pa.Schema],
+    summaries: Mapping[str, pa.Schema] | None = None,
+) -> Path:
     """Make sure `azlogs.duckdb` has a view per lake area; rebuild it only when that changes."""
-    views = lake_views(data_dir, tables)
+    views = lake_views(data_dir, tables, summaries)
     for root, schema in views.values():
         seed = schema_seed_path(root)
         if not seed.exists():

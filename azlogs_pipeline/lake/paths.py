@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 LAKE_DIR = "lake"
@@ -174,6 +174,46 @@ def table_hour_file(data_dir: Path, table: str, moment: datetime) -> Path:
 def table_glob(data_dir: Path, table: str) -> str:
     """Every table-hour file of `table` (for catalog views)."""
     return str(table_root(data_dir, table) / "date=*" / "hour=*" / f"*{PARQUET_SUFFIX}")
+
+
+def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime) -> list[Path]:
+    """The existing table-hour files of `table` for the hours in [start, end), oldest first."""
+    files = []
+    hour = hour_start(start)
+    while hour < end:
+        path = table_hour_file(data_dir, table, hour)
+        if path.is_file():
+            files.append(path)
+        hour += timedelta(hours=1)
+    return files
+
+
+# -- summaries ---------------------------------------------------------------------------------
+#   lake/summaries/<name>/date=YYYY-MM-DD/hour=HH/part.parquet   (hourly summaries)
+#   lake/summaries/<name>/date=YYYY-MM-DD/part.parquet           (daily summaries)
+
+SUMMARIES_DIR = "summaries"
+
+
+def summaries_root(data_dir: Path) -> Path:
+    return lake_root(data_dir) / SUMMARIES_DIR
+
+
+def summary_root(data_dir: Path, name: str) -> Path:
+    """`lake/summaries/<name>`; summary names come from the code and must be path-safe."""
+    if not is_safe_segment(name):
+        raise ValueError(f"summary name {name!r} is not safe for a lake path")
+    return summaries_root(data_dir) / name
+
+
+def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> Path:
+    date_seg, hour_seg = _hour_segments(moment)
+    return summary_root(data_dir, name) / date_seg / hour_seg / TABLE_HOUR_FILE_NAME
+
+
+def summary_day_file(data_dir: Path, name: str, moment: datetime) -> Path:
+    date_seg, _ = _hour_segments(moment)
+    return summary_root(data_dir, name) / date_seg / TABLE_HOUR_FILE_NAME
 
 
 def raw_hour_glob(data_dir: Path, moment: datetime) -> str:

@@ -772,3 +772,44 @@ def test_options_are_validated() -> None:
         GeneratorOptions(max_body_bytes=2_000_000)
     start = GeneratorOptions(hours=5).resolved_start()
     assert start.minute == 0 and start.tzinfo is not None
+
+
+def test_audit_highlights_in_ground_truth_match_the_records(run: Generated) -> None:
+    """Every successful highlight the records hold is in the ground truth, and nothing else."""
+    audit = [
+        r["properties"]
+        for r in run.records
+        if r.get("category") == "AuditLogs" and r["properties"]["result"] != "failure"
+    ]
+    by_id = {p["id"]: p for p in audit}
+    created: dict[str, str] = {}
+    expected = set()
+    for p in by_id.values():
+        name, target = p["activityDisplayName"], p["targetResources"][0]
+        changes = {m["displayName"]: m for m in target["modifiedProperties"]}
+        if name in ("Add user", "Invite external user"):
+            created[target["id"]] = p["id"]
+        role = changes.get("Role.DisplayName")
+        if name.startswith("Add") and "member to role" in name and role is not None:
+            privileged = json.loads(role["newValue"]) != "Security Reader"
+            if privileged:
+                expected.add(("privileged_role_assignment", p["id"], target["id"]))
+        if "UserType" in changes and changes["UserType"]["oldValue"] == '["Guest"]':
+            expected.add(("guest_to_member", p["id"], target["id"]))
+        if "Certificates and secrets" in name:
+            expected.add(("app_credential_change", p["id"], target["id"]))
+    for p in by_id.values():
+        target = p["targetResources"][0]["id"]
+        if p["activityDisplayName"] == "Delete user" and target in created:
+            expected.add(("created_then_deleted", p["id"], target))
+    truth = run.ground_truth["audit_highlights"]
+    assert {(h["kind"], h["audit_id"], h["target_id"]) for h in truth} == expected
+    assert {kind for kind, _, _ in expected} == {
+        "privileged_role_assignment",
+        "created_then_deleted",
+        "guest_to_member",
+        "app_credential_change",
+    }
+    for h in truth:
+        if h["kind"] == "created_then_deleted":
+            assert h["created"] < h["time"]

@@ -1,7 +1,9 @@
 """AuditLogs records: directory changes (users, roles, groups, apps, policies).
 
-Includes the changes analysts look for (role assignments, users created then deleted within a day,
-guest to member conversions) as ordinary background activity.
+Includes the changes analysts look for (privileged role assignments, users created then deleted
+within a day, guest to member conversions, application credential changes) as ordinary background
+activity; each successful one is noted in ``AuditBuilder.highlights`` (ground truth). Noting them
+draws no random numbers, so the records are the same with or without the notes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ ROLES = (
     ("Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"),
     ("Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8"),
     ("Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"),
+)
+NOT_PRIVILEGED_ROLES = frozenset({"Security Reader"})
+ROLE_ADDS = frozenset(
+    {"Add member to role", "Add eligible member to role in PIM completed (permanent)"}
 )
 GROUPS = (
     "All Staff",
@@ -133,6 +139,8 @@ class AuditBuilder:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
         self.created: list[tuple[int, str, str, str]] = []  # (ticks, id, upn, display)
+        self.created_ok: dict[str, int] = {}  # user id -> creation ticks, successful creations
+        self.highlights: list[dict[str, Any]] = []
 
     def _actor(self, ev_user: User | None) -> tuple[dict[str, Any], str]:
         ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
@@ -165,6 +173,9 @@ class AuditBuilder:
             }
         }, "<null>"
 
+    def _iso(self, ticks: int) -> str:
+        return self.ctx.clock.iso_micro(ticks)
+
     def _modified(self, name: str, old: Any, new: Any) -> dict[str, Any]:
         q = self.ctx.q
         return {
@@ -180,6 +191,7 @@ class AuditBuilder:
         initiated, caller_ip = self._actor(None)
         modified: list[dict[str, Any]] = []
         target: dict[str, Any]
+        note: dict[str, Any] | None = None
         if target_type == "User":
             u = rng.pick(pop.users)
             tid, tname, tupn = u.user_id, u.display, u.upn
@@ -205,9 +217,13 @@ class AuditBuilder:
                 if recent and rng.random() < 0.7:
                     _, tid, tupn, tname = rng.pick(recent)
                     self.created = [c for c in self.created if c[1] != tid]
+                    if tid in self.created_ok:
+                        created_at = self._iso(self.created_ok.pop(tid))
+                        note = {"kind": "created_then_deleted", "created": created_at}
             elif name == "Update user":
                 if u.user_type == "Guest" and rng.random() < 0.3:
                     modified = [self._modified("UserType", ["Guest"], ["Member"])]
+                    note = {"kind": "guest_to_member"}
                 else:
                     modified = [
                         self._modified(
@@ -243,6 +259,8 @@ class AuditBuilder:
         elif target_type == "Role":
             u = rng.pick(pop.users)
             role, template = rng.pick(ROLES)
+            if name in ROLE_ADDS and role not in NOT_PRIVILEGED_ROLES:
+                note = {"kind": "privileged_role_assignment", "role": role}
             modified = [
                 self._modified("Role.DisplayName", None, role),
                 self._modified("Role.TemplateId", None, template),
@@ -294,6 +312,7 @@ class AuditBuilder:
         else:
             app = rng.pick(pop.apps)
             if name.startswith("Update application - Cert"):
+                note = {"kind": "app_credential_change"}
                 modified = [
                     self._modified(
                         "KeyDescription",
@@ -355,7 +374,22 @@ class AuditBuilder:
                 {"key": "OriginalRequestId", "value": rng.guid()},
             ],
         }
+        if result != "failure":
+            self._note(ev, name, targets[0]["id"], rec["properties"]["id"], note)
         return rec
+
+    def _note(
+        self, ev: int, name: str, target_id: str, audit_id: str, note: dict[str, Any] | None
+    ) -> None:
+        """Ground truth for a successful change (no random draws)."""
+        if name in ("Add user", "Invite external user"):
+            if len(self.created_ok) > 512:
+                self.created_ok = {k: t for k, t in self.created_ok.items() if ev - t < DAY}
+            self.created_ok[target_id] = ev
+        if note is not None:
+            self.highlights.append(
+                {**note, "target_id": target_id, "time": self._iso(ev), "audit_id": audit_id}
+            )
 
 
 def hash_text(text: str) -> int:

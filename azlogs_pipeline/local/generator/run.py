@@ -284,6 +284,7 @@ class GeneratorStream:
             },
             "scenarios": [self._scenario(s) for s in self.scenarios],
             "skipped_scenarios": self.skipped,
+            "audit_highlights": self.builders.audit.highlights,
             "malformed": state.malformed,
             "duplicates": {
                 "bodies": state.duplicates,

@@ -1,0 +1,226 @@
+"""Summaries and detections: one hourly (or daily) partitioned asset per `SummarySpec`.
+
+`summary_asset(spec)` makes the asset of any summary: it depends on the normalized tables the spec
+reads, with the look-back declared as a time-window partition mapping (so lineage and backfills
+know that an hour of `signin_detections` reads 14 days of `signin_logs`), builds the partition with
+`build_summary` and reports metadata. Add a summary by appending its spec to `SUMMARIES` and,
+when it needs its own numbers, a metadata function to `METADATA`.
+
+An hour's detections read the tables of earlier hours as they are when it is built: `azlogs run`
+builds hours oldest first, and a UI backfill follows the declared mapping. Late records rebuild
+their own hour (sensor); later hours whose look-back they fall in keep their findings until those
+hours are rebuilt (a backfill over the range).
+"""
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from azlogs_pipeline.assets.normalize import HOURLY
+from azlogs_pipeline.assets.risk import risk_metadata
+from azlogs_pipeline.config import load_partition_start
+from azlogs_pipeline.lake.catalog import ensure_catalog
+from azlogs_pipeline.lake.paths import table_hour_file
+from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline.summarize.build import SummaryResult, build_summary
+from azlogs_pipeline.summarize.report import (
+    detection_counts,
+    markdown_table,
+    signin_totals,
+    top_rows,
+)
+from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec
+from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
+
+DAILY = dg.DailyPartitionsDefinition(
+    start_date=load_partition_start().strftime("%Y-%m-%d"), timezone="UTC", end_offset=1
+)
+PREVIEW_ROWS = 10
+CHECK_RECONCILES_WITH_SIGNINS = "reconciles_with_signin_logs"
+
+MetadataFn = Callable[[SummaryResult], dict[str, Any]]
+
+
+def common_metadata(result: SummaryResult) -> dict[str, Any]:
+    """Row count, files read, bytes and path: every summary reports these."""
+    return {
+        "dagster/row_count": result.rows,
+        "table_files_read": result.files,
+        "bytes_written": result.bytes_written,
+        "path": str(result.path) if result.path else "(no rows this partition)",
+    }
+
+
+def signin_summary_metadata(result: SummaryResult) -> dict[str, Any]:
+    totals = signin_totals(result.data)
+    preview = top_rows(
+        result.data,
+        [("failures", "descending"), ("attempts", "descending")],
+        ["signin_type", "app", "country", "result", "attempts", "failures", "distinct_users"],
+        PREVIEW_ROWS,
+    )
+    return {
+        **common_metadata(result),
+        "signins": totals["attempts"],
+        **{name: value for name, value in totals.items() if name != "attempts"},
+        "preview": dg.MetadataValue.md(
+            markdown_table(preview, list(preview[0]) if preview else [])
+        ),
+    }
+
+
+def signin_detections_metadata(result: SummaryResult) -> dict[str, Any]:
+    counts = detection_counts(result.data)
+    preview = top_rows(
+        result.data,
+        [("severity", "ascending"), ("window_end", "ascending"), ("detection", "ascending")],
+        ["severity", "detection", "entity", "window_end", "description"],
+        PREVIEW_ROWS,
+    )
+    return {
+        **common_metadata(result),
+        "detections": sum(counts.values()),
+        **{f"detections_{kind}": count for kind, count in counts.items()},
+        "preview": dg.MetadataValue.md(
+            markdown_table(preview, list(preview[0]) if preview else [])
+        ),
+    }
+
+
+METADATA: dict[str, MetadataFn] = {
+    "signin_summary": signin_summary_metadata,
+    "signin_detections": signin_detections_metadata,
+    **risk_metadata(common_metadata),
+}
+"""Per-summary metadata; summaries not listed report `common_metadata` plus a preview."""
+
+
+def default_metadata(result: SummaryResult) -> dict[str, Any]:
+    preview = result.data.slice(0, PREVIEW_ROWS).to_pylist()
+    columns = result.data.column_names[:8]
+    return {
+        **common_metadata(result),
+        "preview": dg.MetadataValue.md(markdown_table(preview, columns)),
+    }
+
+
+class DetectionThresholdsConfig(dg.Config):
+    """Run config of `signin_detections`: the thresholds (defaults and sources in
+    azlogs_pipeline/summarize/thresholds.py)."""
+
+    spray_window_minutes: int = DEFAULT_THRESHOLDS.spray_window_minutes
+    spray_min_users: int = DEFAULT_THRESHOLDS.spray_min_users
+    spray_error_codes: list[int] = list(DEFAULT_THRESHOLDS.spray_error_codes)
+    brute_force_min_failures: int = DEFAULT_THRESHOLDS.brute_force_min_failures
+    brute_force_min_locations: int = DEFAULT_THRESHOLDS.brute_force_min_locations
+    new_country_history_days: int = DEFAULT_THRESHOLDS.new_country_history_days
+    impossible_travel_speed_kmh: float = DEFAULT_THRESHOLDS.impossible_travel_speed_kmh
+    impossible_travel_min_km: float = DEFAULT_THRESHOLDS.impossible_travel_min_km
+    mfa_fatigue_min_denials: int = DEFAULT_THRESHOLDS.mfa_fatigue_min_denials
+    mfa_fatigue_window_minutes: int = DEFAULT_THRESHOLDS.mfa_fatigue_window_minutes
+    mfa_fatigue_success_within_minutes: int = DEFAULT_THRESHOLDS.mfa_fatigue_success_within_minutes
+    legacy_auth_quiet_hours: int = DEFAULT_THRESHOLDS.legacy_auth_quiet_hours
+
+    def thresholds(self) -> DetectionThresholds:
+        values = self.model_dump()
+        values["spray_error_codes"] = tuple(values["spray_error_codes"])
+        return DetectionThresholds(**values)
+
+
+def _lookback_mapping(spec: SummarySpec) -> dg.TimeWindowPartitionMapping:
+    """The upstream hours a partition reads: its window plus `lookback_hours` before it (in the
+    downstream's partition units: hours, or days for daily summaries)."""
+    units = spec.lookback_hours if spec.grain != DAY_GRAIN else math.ceil(spec.lookback_hours / 24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=dg.BetaWarning)
+        return dg.TimeWindowPartitionMapping(
+            start_offset=-units, allow_nonexistent_upstream_partitions=True
+        )
+
+
+def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
+    """The Dagster asset of one summary (thin: `build_summary` does the work).
+
+    `signin_detections` takes its thresholds as run config (`DetectionThresholdsConfig`)."""
+    metadata_fn = METADATA.get(spec.name, default_metadata)
+    checks = (
+        [dg.AssetCheckSpec(CHECK_RECONCILES_WITH_SIGNINS, asset=spec.name)]
+        if spec.name == "signin_summary"
+        else []
+    )
+    decorate = dg.asset(
+        name=spec.name,
+        group_name="summaries",
+        kinds={"duckdb", "parquet"},
+        partitions_def=DAILY if spec.grain == DAY_GRAIN else HOURLY,
+        deps=[
+            dg.AssetDep(table, partition_mapping=_lookback_mapping(spec)) for table in spec.tables
+        ],
+        check_specs=checks,
+        pool="lake_writers",
+        description=(
+            f"`{spec.name}` (summarize/sql/{spec.sql_file}): one Parquet file per "
+            f"{spec.grain}, reading {', '.join(spec.tables)}"
+            + (f" and the {spec.lookback_hours} hours before" if spec.lookback_hours else "")
+            + "."
+        ),
+    )
+
+    def body(
+        context: dg.AssetExecutionContext, azlogs: AzlogsSettings, thresholds: DetectionThresholds
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        settings = azlogs.load()
+        start = context.partition_time_window.start
+        result = build_summary(settings.data_dir, spec.name, start, thresholds=thresholds)
+        ensure_catalog(settings.data_dir, table_schemas())
+        yield dg.MaterializeResult(metadata=metadata_fn(result))
+        if checks:
+            yield reconcile_check(settings.data_dir, result)
+
+    if spec.name == "signin_detections":
+
+        @decorate
+        def _detections(
+            context: dg.AssetExecutionContext,
+            azlogs: AzlogsSettings,
+            config: DetectionThresholdsConfig,
+        ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+            yield from body(context, azlogs, config.thresholds())
+
+        return _detections
+
+    @decorate
+    def _summary(
+        context: dg.AssetExecutionContext, azlogs: AzlogsSettings
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        yield from body(context, azlogs, DEFAULT_THRESHOLDS)
+
+    return _summary
+
+
+def reconcile_check(data_dir: Path, result: SummaryResult) -> dg.AssetCheckResult:
+    """sum(attempts) of the hour = rows of the hour's signin_logs file (nothing lost or doubled)."""
+    path = table_hour_file(data_dir, "signin_logs", result.window_start)
+    table_rows = pq.ParquetFile(path).metadata.num_rows if path.is_file() else 0
+    attempts = signin_totals(result.data)["attempts"]
+    return dg.AssetCheckResult(
+        check_name=CHECK_RECONCILES_WITH_SIGNINS,
+        passed=attempts == table_rows,
+        metadata={"attempts": attempts, "signin_logs_rows": table_rows},
+    )
+
+
+SUMMARY_ASSETS: list[dg.AssetsDefinition] = [summary_asset(spec) for spec in SUMMARIES]
+SUMMARY_ASSETS_BY_NAME: dict[str, dg.AssetsDefinition] = {
+    spec.name: asset for spec, asset in zip(SUMMARIES, SUMMARY_ASSETS, strict=True)
+}
+HOURLY_SUMMARY_ASSETS: list[dg.AssetsDefinition] = [
+    asset for spec, asset in zip(SUMMARIES, SUMMARY_ASSETS, strict=True) if spec.grain != DAY_GRAIN
+]
+"""The summaries built in the same run as the tables of an hour (sensor, `azlogs run`)."""

@@ -1,0 +1,194 @@
+"""Build one partition (an hour or a UTC day) of one summary from the normalized tables.
+
+For a summary (see `specs.SUMMARIES`) and a partition window `[window_start, window_end)`:
+each table the summary reads is exposed to DuckDB as a view of the same name holding only the
+table-hour files of `[window_start - lookback, window_end)` (never the whole lake: the cost is
+bounded by the window), or zero rows with the table's columns when there is none; the one-row
+views `summary_window` and `detection_thresholds` give the SQL its bounds and thresholds; the
+summary's SELECT (`summarize/sql/<name>.sql`) runs over them; its rows, sorted on all columns,
+replace `lake/summaries/<name>/date=.../[hour=.../]part.parquet` atomically. A partition with no
+rows has no file (an older file is removed). Building a partition again gives the same file.
+
+No data value is interpolated into SQL: files, bounds and thresholds go through DuckDB's
+relational API and registered Arrow tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
+from azlogs_pipeline.lake.paths import (
+    hour_start,
+    summary_day_file,
+    summary_hour_file,
+    table_hour_files,
+)
+from azlogs_pipeline.normalize.hour import connect as connect_tables
+from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec, summary_spec
+from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
+
+SQL_PACKAGE = "azlogs_pipeline.summarize"
+SQL_DIR = "sql"
+WINDOW_VIEW = "summary_window"
+THRESHOLDS_VIEW = "detection_thresholds"
+SCHEMA_VERSION = "1"
+_UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryResult:
+    """What building one summary partition did."""
+
+    name: str
+    window_start: datetime
+    window_end: datetime
+    lookback_start: datetime
+    rows: int
+    files: int
+    """Table-hour files read (look-back included)."""
+    data: pa.Table
+    """The rows written (sorted), for metadata and reports."""
+    path: Path | None = None
+    """The partition's file, None when it has no rows (and no file)."""
+    bytes_written: int = 0
+
+
+def partition_window(spec: SummarySpec, moment: datetime) -> tuple[datetime, datetime]:
+    """The UTC hour (hourly summaries) or UTC day (daily ones) that contains `moment`."""
+    start = hour_start(moment)
+    if spec.grain == DAY_GRAIN:
+        start = start.replace(hour=0)
+    return start, start + timedelta(hours=spec.window_hours)
+
+
+def summary_file(data_dir: Path, spec: SummarySpec, window_start: datetime) -> Path:
+    if spec.grain == DAY_GRAIN:
+        return summary_day_file(data_dir, spec.name, window_start)
+    return summary_hour_file(data_dir, spec.name, window_start)
+
+
+def build_summary(
+    data_dir: Path,
+    name: str,
+    start: datetime,
+    *,
+    thresholds: DetectionThresholds = DEFAULT_THRESHOLDS,
+) -> SummaryResult:
+    """Rebuild the partition of summary `name` that contains `start` (idempotent)."""
+    spec = summary_spec(name)
+    data_dir = Path(data_dir)
+    window_start, window_end = partition_window(spec, start)
+    lookback_start = window_start - timedelta(hours=spec.lookback_hours)
+    with connect() as con:
+        files = 0
+        for table in spec.tables:
+            found = table_hour_files(data_dir, table, lookback_start, window_end)
+            _register_table(con, table, found)
+            files += len(found)
+        _register_parameters(con, window_start, window_end, lookback_start, thresholds)
+        data = _run(con, spec)
+    target = summary_file(data_dir, spec, window_start)
+    size = 0
+    path: Path | None = None
+    if data.num_rows:
+        size = write_parquet_atomic(data, target)
+        path = target
+    elif target.exists():
+        target.unlink()
+        fsync_dir(target.parent)
+    return SummaryResult(
+        name=name,
+        window_start=window_start,
+        window_end=window_end,
+        lookback_start=lookback_start,
+        rows=data.num_rows,
+        files=files,
+        data=data,
+        path=path,
+        bytes_written=size,
+    )
+
+
+@cache
+def summary_schema(name: str) -> pa.Schema:
+    """The Arrow schema of a summary's rows (its SQL run over empty tables)."""
+    spec = summary_spec(name)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    with connect() as con:
+        for table in spec.tables:
+            _register_table(con, table, [])
+        _register_parameters(con, epoch, epoch + timedelta(hours=1), epoch, DEFAULT_THRESHOLDS)
+        return _run(con, spec).schema
+
+
+def summary_schemas() -> dict[str, pa.Schema]:
+    """Summary name -> Arrow schema, for every summary in `SUMMARIES` (catalog views and seeds)."""
+    return {spec.name: summary_schema(spec.name) for spec in SUMMARIES}
+
+
+def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
+    """The normalization connection (same settings and macros) plus the summaries' macros."""
+    con = connect_tables(timezone)
+    con.execute(read_sql("_macros.sql") + ";")
+    return con
+
+
+def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> None:
+    if files:
+        relation = con.read_parquet(
+            [str(f) for f in files], hive_partitioning=False, union_by_name=True
+        )
+    else:
+        relation = con.from_arrow(table_schemas()[table].empty_table())
+    relation.create_view(table, replace=True)
+
+
+def _register_parameters(
+    con: duckdb.DuckDBPyConnection,
+    window_start: datetime,
+    window_end: datetime,
+    lookback_start: datetime,
+    thresholds: DetectionThresholds,
+) -> None:
+    window = pa.table(
+        {
+            "window_start": pa.array([window_start], _UTC_TIMESTAMP),
+            "window_end": pa.array([window_end], _UTC_TIMESTAMP),
+            "lookback_start": pa.array([lookback_start], _UTC_TIMESTAMP),
+        }
+    )
+    con.register(WINDOW_VIEW, window)
+    con.register(THRESHOLDS_VIEW, thresholds.to_arrow())
+
+
+def _run(con: duckdb.DuckDBPyConnection, spec: SummarySpec) -> pa.Table:
+    query = f"SELECT * FROM (\n{read_sql(spec.sql_file)}\n) AS t ORDER BY ALL"
+    try:
+        relation = con.sql(query)
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+        table: pa.Table = fetch()
+    except duckdb.Error as exc:
+        raise RuntimeError(f"summary SQL {spec.sql_file!r} failed: {exc}") from exc
+    return table.replace_schema_metadata(
+        {"azlogs.summary": spec.name, "azlogs.schema_version": SCHEMA_VERSION}
+    )
+
+
+@cache
+def read_sql(file_name: str) -> str:
+    resource = resources.files(SQL_PACKAGE).joinpath(SQL_DIR, file_name)
+    if not resource.is_file():
+        raise FileNotFoundError(
+            f"summary SQL {file_name!r} is missing from {SQL_PACKAGE}/{SQL_DIR}: every summary in "
+            "azlogs_pipeline.summarize.specs.SUMMARIES needs its SQL file"
+        )
+    return resource.read_text(encoding="utf-8").strip().rstrip(";").strip()

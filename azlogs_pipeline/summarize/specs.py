@@ -1,0 +1,84 @@
+"""Which summaries exist, which tables each reads, how far back it looks and how it is partitioned.
+
+Each summary is one SQL file, `summarize/sql/<name>.sql`: a single SELECT over views named after
+the tables in `tables` (each holding only the table-hour files of the summary's read window) and the
+one-row view `summary_window`; see the package docstring for the whole contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOUR_GRAIN = "hour"
+DAY_GRAIN = "day"
+GRAINS = (HOUR_GRAIN, DAY_GRAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySpec:
+    """A summary: its name (SQL file, lake directory and catalog view), the normalized tables it
+    reads, the hours before its window it also reads, and its partition grain."""
+
+    name: str
+    tables: tuple[str, ...]
+    lookback_hours: int = 0
+    grain: str = HOUR_GRAIN
+
+    def __post_init__(self) -> None:
+        if self.grain not in GRAINS:
+            raise ValueError(f"summary {self.name!r}: grain must be one of {GRAINS}")
+        if self.lookback_hours < 0:
+            raise ValueError(f"summary {self.name!r}: lookback_hours must be >= 0")
+        if not self.tables:
+            raise ValueError(f"summary {self.name!r} reads no table")
+
+    @property
+    def sql_file(self) -> str:
+        return f"{self.name}.sql"
+
+    @property
+    def window_hours(self) -> int:
+        """Hours in one partition's window: 1 (hourly) or 24 (daily)."""
+        return 24 if self.grain == DAY_GRAIN else 1
+
+
+NEW_COUNTRY_HISTORY_HOURS = 14 * 24
+"""signin_detections reads 14 days back: the new-country rule's per-user history (the longest of
+its detections; each detection filters its own shorter look-back inside the SQL)."""
+
+SUMMARIES: tuple[SummarySpec, ...] = (
+    SummarySpec("signin_summary", ("signin_logs",)),
+    SummarySpec("signin_detections", ("signin_logs",), lookback_hours=NEW_COUNTRY_HISTORY_HOURS),
+)
+
+
+def summary_names() -> tuple[str, ...]:
+    return tuple(spec.name for spec in SUMMARIES)
+
+
+def summary_spec(name: str) -> SummarySpec:
+    """The spec of summary `name`; ValueError listing the known summaries otherwise."""
+    for spec in SUMMARIES:
+        if spec.name == name:
+            return spec
+    raise ValueError(f"unknown summary {name!r}; known summaries: {', '.join(summary_names())}")
+
+
+RISK_STATE_LOOKBACK_HOURS = 90 * 24
+"""risky_users_current reads 90 days of risky_users: Identity Protection keeps risk detections for
+90 days, and a user whose risk has not changed for that long is no current lead."""
+RISK_WEEK_HOURS = 7 * 24
+"""top_risky_users reads 7 days: detections in 7 days (and failed sign-ins in the last 24 h)."""
+CREATED_THEN_DELETED_HOURS = 24
+"""audit_highlights reads 24 h back: a user deleted in the hour may have been created a day ago."""
+
+SUMMARIES += (
+    SummarySpec("risky_users_current", ("risky_users",), lookback_hours=RISK_STATE_LOOKBACK_HOURS),
+    SummarySpec("risk_events_daily", ("user_risk_events",), grain=DAY_GRAIN),
+    SummarySpec(
+        "top_risky_users",
+        ("risky_users", "user_risk_events", "signin_logs"),
+        lookback_hours=RISK_WEEK_HOURS,
+    ),
+    SummarySpec("audit_highlights", ("audit_logs",), lookback_hours=CREATED_THEN_DELETED_HOURS),
+)
