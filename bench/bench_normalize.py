@@ -9,20 +9,21 @@ Lands N generated sign-in records in one hour of a temporary raw lake, then meas
 
 Prints records/s for each, peak RSS of this process, and the ratios.
 
-    .venv/bin/python bench/bench_normalize.py [--records 1000000] [--baseline-records 200000]
+    .venv/bin/python bench/bench_normalize.py [--records 1000000] [--per-hour 200000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -39,31 +40,31 @@ from azlogs_pipeline.normalize.tables import table_spec  # noqa: E402
 HOUR = datetime(2026, 11, 20, 10, tzinfo=UTC)
 
 
-def signin_records(count: int) -> list[dict[str, object]]:
-    """`count` distinct generated sign-ins, all moved into one hour."""
+def signin_records(count: int, hour: datetime, first: int) -> list[dict[str, object]]:
+    """`count` distinct generated sign-ins (ids from `first`), all moved into `hour`."""
     records: list[dict[str, object]] = []
-    seed = 1
+    seed = 1 + first
     while len(records) < count:
-        generated = generate(GeneratorOptions(records=count, hours=1, seed=seed, start=HOUR))
+        generated = generate(GeneratorOptions(records=count, hours=1, seed=seed, start=hour))
         for record in generated.records:
             props = record.get("properties")
             if str(record.get("category", "")).endswith("SignInLogs") and isinstance(props, dict):
                 minute = len(records) % 60
                 props = {
                     **props,
-                    "createdDateTime": f"2026-11-20T10:{minute:02d}:00Z",
-                    "id": f"bench-{len(records)}",
+                    "createdDateTime": f"{hour:%Y-%m-%dT%H}:{minute:02d}:00Z",
+                    "id": f"bench-{first + len(records)}",
                 }
                 records.append({**record, "properties": props})
         seed += 1
     return records[:count]
 
 
-def land(data_dir: Path, records: list[dict[str, object]]) -> None:
+def land(data_dir: Path, records: list[dict[str, object]], hour: datetime, first_seq: int) -> None:
     writer = RawBatchWriter(data_dir, "bench", "0")
-    for seq, start in enumerate(range(0, len(records), 100)):
+    for seq, start in enumerate(range(0, len(records), 100), start=first_seq):
         body = orjson.dumps({"records": records[start : start + 100]})
-        writer.add_event(body, sequence_number=seq, offset=str(seq), enqueued_time=HOUR)
+        writer.add_event(body, sequence_number=seq, offset=str(seq), enqueued_time=hour)
         if writer.is_full:
             writer.flush()
     writer.flush()
@@ -110,15 +111,18 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from azlogs_pipeline.normalize.hour import build_hour
 started = time.perf_counter()
-result = build_hour(Path(sys.argv[2]), datetime.fromisoformat(sys.argv[3]), ["signin_logs"])
-print(json.dumps([time.perf_counter() - started, result["signin_logs"].rows]))
+rows = 0
+for hour in sys.argv[3:]:
+    rows += build_hour(Path(sys.argv[2]), datetime.fromisoformat(hour), ["signin_logs"])["signin_logs"].rows
+print(json.dumps([time.perf_counter() - started, rows]))
 """
 
 
-def build_in_child(data_dir: Path) -> tuple[float, int, float]:
-    """build_hour in a fresh process: (seconds, rows, peak RSS in MB of that process alone)."""
+def build_in_child(data_dir: Path, hours: list[datetime]) -> tuple[float, int, float]:
+    """build_hour of each hour in a fresh process: (seconds, rows, peak RSS in MB of it alone)."""
     done = subprocess.run(
-        [sys.executable, "-c", BUILD_IN_CHILD, str(ROOT), str(data_dir), HOUR.isoformat()],
+        [sys.executable, "-c", BUILD_IN_CHILD, str(ROOT), str(data_dir)]
+        + [hour.isoformat() for hour in hours],
         check=True,
         capture_output=True,
         text=True,
@@ -130,6 +134,7 @@ def build_in_child(data_dir: Path) -> tuple[float, int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--per-hour", type=int, default=200_000, help="sign-ins in each hour")
     parser.add_argument(
         "--baseline-records",
         type=int,
@@ -137,18 +142,23 @@ def main() -> None:
         help="records given to the pandas baseline (it holds them all in memory)",
     )
     args = parser.parse_args()
-    records = signin_records(args.records)
-    n = len(records)
+    n = args.records
+    hours = [HOUR + timedelta(hours=h) for h in range(math.ceil(n / args.per_hour))]
     with tempfile.TemporaryDirectory(prefix="azlogs-bench-") as tmp:
         data_dir = Path(tmp)
-        land(data_dir, records)
-        ours, rows, rss = build_in_child(data_dir)
+        sample: list[dict[str, object]] = []
+        for index, hour in enumerate(hours):
+            first = index * args.per_hour
+            records = signin_records(min(args.per_hour, n - first), hour, first)
+            land(data_dir, records, hour, first // 100)
+            sample.extend(records[: args.baseline_records - len(sample)])
+            del records
+        ours, rows, rss = build_in_child(data_dir, hours)
         floor_seconds = floor(data_dir)
-        sample = records[: args.baseline_records]
         base = pandas_baseline(sample, data_dir / "pandas.parquet")
     print(
-        f"azlogs build_hour(signin_logs): {n:,} records -> {rows:,} rows in {ours:.1f} s: "
-        f"{n / ours:,.0f} records/s (peak RSS of the building process {rss:,.0f} MB)"
+        f"azlogs build_hour(signin_logs): {n:,} records in {len(hours)} hours -> {rows:,} rows in "
+        f"{ours:.1f} s: {n / ours:,.0f} records/s (peak RSS of the building process {rss:,.0f} MB)"
     )
     print(
         "floor (DuckDB scan + one json_transform per record to the table's fields): "
