@@ -13,7 +13,7 @@ from azlogs_pipeline.assets.ingest import (
     raw_events,
 )
 from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
-from azlogs_pipeline.assets.summarize import HOURLY_SUMMARY_ASSETS
+from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.status import list_partitions
 
@@ -130,3 +130,13 @@ def hourly_drain_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunR
         )
         for key in keys
     ]
+
+
+daily_summaries_sensor = dg.AutomationConditionSensorDefinition(
+    "daily_summaries_sensor",
+    target=dg.AssetSelection.assets(*DAILY_SUMMARY_ASSETS),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Rebuilds a day's daily summaries (risk_events_daily) after its table hours were "
+    "rebuilt (the assets' automation condition says when).",
+)

@@ -164,12 +164,18 @@ def _run(_args: argparse.Namespace) -> int:
         drains = drain_all(instance, settings)
         _print_drains(drains)
         hours = normalize_hours(instance, settings, hours_touched(drains))
-    for hour in hours:
-        state = "ok" if hour.success else "FAILED"
-        print(
-            f"hour {hour.partition_key} {state}: {sum(hour.rows.values()):,} table rows, "
-            f"{hour.summary_rows.get('signin_detections', 0)} detections"
-        )
+    for build in hours:
+        state = "ok" if build.success else "FAILED"
+        if build.rows:
+            print(
+                f"hour {build.partition_key} {state}: {sum(build.rows.values()):,} table rows, "
+                f"{build.summary_rows.get('signin_detections', 0)} detections"
+            )
+        else:
+            daily = ", ".join(
+                f"{name} {n:,} rows" for name, n in sorted(build.summary_rows.items())
+            )
+            print(f"day {build.partition_key} {state}: {daily or 'no rows'}")
     if any(hour.success for hour in hours):
         from azlogs_pipeline.summarize.report import print_report
 

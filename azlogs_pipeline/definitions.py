@@ -6,12 +6,16 @@ from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.assets.summarize import SUMMARY_ASSETS
-from azlogs_pipeline.automation import hourly_drain_schedule, touched_hours_sensor
+from azlogs_pipeline.automation import (
+    daily_summaries_sensor,
+    hourly_drain_schedule,
+    touched_hours_sensor,
+)
 from azlogs_pipeline.resources import AzlogsSettings
 
 defs = dg.Definitions(
     assets=[raw_events, archive_raw, normalized_tables, *SUMMARY_ASSETS],
     schedules=[hourly_drain_schedule],
-    sensors=[touched_hours_sensor],
+    sensors=[touched_hours_sensor, daily_summaries_sensor],
     resources={"azlogs": AzlogsSettings()},
 )

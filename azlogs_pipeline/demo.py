@@ -128,7 +128,10 @@ def build_tables(hours: list[str]) -> None:
     failed = [run for run in runs if not run.success]
     if failed:
         raise SystemExit(f"building hour {failed[0].partition_key} failed: {failed[0].error}")
-    print(f"{len(runs)} hours built in {time.monotonic() - started:.1f} s")
+    days = len(runs) - len(keys)
+    print(
+        f"{len(keys)} hours and {days} days of daily summaries built in {time.monotonic() - started:.1f} s"
+    )
     with connect_read_only(settings.data_dir) as con:
         for table in TABLE_NAMES:
             count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()

@@ -14,7 +14,7 @@ import dagster as dg
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, HOURS_TOUCHED, raw_events
 from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
-from azlogs_pipeline.assets.summarize import HOURLY_SUMMARY_ASSETS
+from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.automation import hour_partition_keys, register_eventhub_partitions
 from azlogs_pipeline.config import (
     DagsterPostgres,
@@ -25,7 +25,9 @@ from azlogs_pipeline.config import (
 from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.resources import AzlogsSettings
 
-SUMMARY_NAMES = frozenset(key.path[-1] for asset in HOURLY_SUMMARY_ASSETS for key in asset.keys)
+SUMMARY_NAMES = frozenset(
+    key.path[-1] for asset in [*HOURLY_SUMMARY_ASSETS, *DAILY_SUMMARY_ASSETS] for key in asset.keys
+)
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
@@ -145,7 +147,9 @@ def last_drains(instance: dg.DagsterInstance) -> dict[str, datetime]:
 
 
 @dataclass(frozen=True)
-class HourRun:
+class BuildRun:
+    """One Dagster run that built an hour (tables and hourly summaries) or a day (daily summaries)."""
+
     partition_key: str
     success: bool
     run_id: str
@@ -164,19 +168,27 @@ def hours_touched(runs: list[DrainRun]) -> list[str]:
 
 def normalize_hours(
     instance: dg.DagsterInstance, settings: Settings, partition_keys: list[str]
-) -> list[HourRun]:
-    """Build every table of each given hour, then its hourly summaries, one Dagster run per hour."""
-    runs = []
-    for key in partition_keys:
-        result = _materialize([normalized_tables, *HOURLY_SUMMARY_ASSETS], key, instance, settings)
-        rows = {
-            event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
-            for event in result.get_asset_materialization_events()
-            if event.asset_key is not None
-        }
-        tables = {name: count for name, count in rows.items() if name not in SUMMARY_NAMES}
-        summaries = {name: count for name, count in rows.items() if name in SUMMARY_NAMES}
-        runs.append(
-            HourRun(key, result.success, result.run_id, tables, _failure(result), summaries)
-        )
+) -> list[BuildRun]:
+    """Build every table of each given hour, then its hourly summaries, one Dagster run per hour;
+    then the daily summaries of the days those hours fall in, one run per day."""
+    runs = [
+        _build([normalized_tables, *HOURLY_SUMMARY_ASSETS], key, instance, settings)
+        for key in partition_keys
+    ]
+    days = sorted({key[: len("YYYY-MM-DD")] for key in partition_keys})
+    runs += [_build(DAILY_SUMMARY_ASSETS, day, instance, settings) for day in days]
     return runs
+
+
+def _build(
+    assets: list[dg.AssetsDefinition], key: str, instance: dg.DagsterInstance, settings: Settings
+) -> BuildRun:
+    result = _materialize(assets, key, instance, settings)
+    rows = {
+        event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    }
+    tables = {name: count for name, count in rows.items() if name not in SUMMARY_NAMES}
+    summaries = {name: count for name, count in rows.items() if name in SUMMARY_NAMES}
+    return BuildRun(key, result.success, result.run_id, tables, _failure(result), summaries)

@@ -144,6 +144,16 @@ def _lookback_mapping(spec: SummarySpec) -> dg.TimeWindowPartitionMapping:
         )
 
 
+DAY_AFTER_ITS_HOURS = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("an hour of the day was rebuilt and none is in progress")
+"""When the daemon rebuilds a day's daily summaries: after any of the day's table hours was
+rebuilt, once none of them is still being built (hours with no data stay unbuilt, so Dagster's
+`eager()`, which waits for every parent partition, would never fire)."""
+
+
 def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
     """The Dagster asset of one summary (thin: `build_summary` does the work).
 
@@ -164,6 +174,7 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
         ],
         check_specs=checks,
         pool="lake_writers",
+        automation_condition=DAY_AFTER_ITS_HOURS if spec.grain == DAY_GRAIN else None,
         description=(
             f"`{spec.name}` (summarize/sql/{spec.sql_file}): one Parquet file per "
             f"{spec.grain}, reading {', '.join(spec.tables)}"
@@ -224,3 +235,8 @@ HOURLY_SUMMARY_ASSETS: list[dg.AssetsDefinition] = [
     asset for spec, asset in zip(SUMMARIES, SUMMARY_ASSETS, strict=True) if spec.grain != DAY_GRAIN
 ]
 """The summaries built in the same run as the tables of an hour (sensor, `azlogs run`)."""
+DAILY_SUMMARY_ASSETS: list[dg.AssetsDefinition] = [
+    asset for spec, asset in zip(SUMMARIES, SUMMARY_ASSETS, strict=True) if spec.grain == DAY_GRAIN
+]
+"""The summaries of a UTC day: built after the day's hours (`azlogs run`; in the daemon, by
+declarative automation once a table hour of the day is rebuilt and none is in progress)."""
