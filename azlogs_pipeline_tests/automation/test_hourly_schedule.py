@@ -1,0 +1,46 @@
+"""The hourly schedule: one drain run request per Event Hub partition, partitions found on the hubs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS
+from azlogs_pipeline.automation import hourly_drain_schedule
+from azlogs_pipeline.runner import open_instance
+from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
+from azlogs_pipeline_tests.fixtures.settings import local_environment
+
+
+def evaluate(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest]:
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+    return list(hourly_drain_schedule(context))
+
+
+def test_each_tick_requests_one_drain_per_event_hub_partition(
+    eventhubs_emulator_factory: Any,
+    azurite_endpoint: AzuriteEndpoint,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = eventhubs_emulator_factory(hubs=["signins", "audits"], partitions=3)
+    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    expected = [f"{hub}:{pid}" for hub in ("audits", "signins") for pid in ("0", "1", "2")]
+
+    with open_instance(tmp_path) as instance:
+        assert instance.get_dynamic_partitions(EVENTHUB_PARTITIONS.name) == []
+        first = evaluate(instance, datetime(2026, 11, 20, 13, tzinfo=UTC))
+        assert sorted(r.partition_key for r in first) == expected
+        assert sorted(instance.get_dynamic_partitions(EVENTHUB_PARTITIONS.name)) == expected
+        second = evaluate(instance, datetime(2026, 11, 20, 14, tzinfo=UTC))
+
+    assert sorted(r.partition_key for r in second) == expected
+    run_keys = [r.run_key for r in first + second]
+    assert len(set(run_keys)) == len(run_keys) == 12, "every tick drains every partition anew"
+    assert all(r.tags["azlogs/trigger"] == "schedule" for r in first)
