@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo ui lint format bench clean stack-down
+.PHONY: setup browser test demo ui lint format bench clean stack-down
 
 setup: $(STAMP) node_modules/.package-lock.json
+
+# The browser test drives Debian's chromium; installed here when missing and we may (root + apt).
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "Debian's chromium is needed by the browser test: run 'sudo apt-get install -y chromium'"; exit 1; }
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -18,7 +22,7 @@ $(STAMP): pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 lint: setup

@@ -23,7 +23,7 @@ def chromium(url: str, *action: str, window: str = "1400,900") -> str:
     if shutil.which(CHROMIUM) is None:
         raise RuntimeError(
             f"{CHROMIUM} is missing. Install Debian's chromium package (`apt-get install -y "
-            "chromium`; .ci/run does it on CI)."
+            "chromium`; `make test` does it when run as root)."
         )
     with tempfile.TemporaryDirectory(prefix="azlogs-chromium-") as profile:
         command = [
