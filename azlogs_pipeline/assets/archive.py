@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from azlogs_pipeline.assets.ingest import HOURS_TOUCHED
+from azlogs_pipeline.assets.ingest import CHECK_DEAD_LETTERS, HOURS_TOUCHED, dead_letters_check
 from azlogs_pipeline.assets.normalize import HOURLY
 from azlogs_pipeline.config import load_archive_settings, load_data_dir
 from azlogs_pipeline.ingest.archive import ArchiveLoadResult, load_archive_hour_from_settings
@@ -18,7 +18,6 @@ from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 
-CHECK_ARCHIVE_DEAD_LETTERS = "no_dead_letters"
 CHECK_BLOBS_READ = "every_blob_read"
 
 
@@ -48,7 +47,7 @@ def archive_metadata(result: ArchiveLoadResult) -> dict[str, Any]:
     kinds={"azure", "parquet"},
     check_specs=[
         dg.AssetCheckSpec(
-            CHECK_ARCHIVE_DEAD_LETTERS,
+            CHECK_DEAD_LETTERS,
             asset="archive_raw",
             description="Warns when archive lines were dead-lettered (see lake/deadletter; "
             "`eventhub` is archive:<container>, `partition_id` the blob, `sequence_number` the line).",
@@ -75,12 +74,7 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
     return dg.MaterializeResult(
         metadata=archive_metadata(result),
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_ARCHIVE_DEAD_LETTERS,
-                passed=result.dead_letters == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"dead_letters": result.dead_letters},
-            ),
+            dead_letters_check(result.dead_letters),
             dg.AssetCheckResult(
                 check_name=CHECK_BLOBS_READ,
                 passed=not result.unreadable_blobs and not result.missing_containers,

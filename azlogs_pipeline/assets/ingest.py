@@ -19,6 +19,16 @@ CHECK_PARTITION_START = "no_records_before_partition_start"
 HOURS_TOUCHED = "hours_touched"
 
 
+def dead_letters_check(dead_letters: int) -> dg.AssetCheckResult:
+    """The `no_dead_letters` warning: events kept in lake/deadletter instead of landing."""
+    return dg.AssetCheckResult(
+        check_name=CHECK_DEAD_LETTERS,
+        passed=dead_letters == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"dead_letters": dead_letters},
+    )
+
+
 def partition_key(eventhub: str, partition_id: str) -> str:
     """`<hub>:<partition>`, the key of one Event Hub partition in Dagster."""
     return f"{eventhub}:{partition_id}"
@@ -109,12 +119,7 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     return dg.MaterializeResult(
         metadata=drain_metadata(result),
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_DEAD_LETTERS,
-                passed=result.dead_letters == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"dead_letters": result.dead_letters},
-            ),
+            dead_letters_check(result.dead_letters),
             dg.AssetCheckResult(
                 check_name=CHECK_PARTITION_START,
                 passed=not too_old,

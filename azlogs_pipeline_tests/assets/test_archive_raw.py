@@ -11,8 +11,8 @@ import dagster as dg
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from azlogs_pipeline.assets.archive import CHECK_ARCHIVE_DEAD_LETTERS, CHECK_BLOBS_READ, archive_raw
-from azlogs_pipeline.assets.ingest import HOURS_TOUCHED, raw_events
+from azlogs_pipeline.assets.archive import CHECK_BLOBS_READ, archive_raw
+from azlogs_pipeline.assets.ingest import CHECK_DEAD_LETTERS, HOURS_TOUCHED, raw_events
 from azlogs_pipeline.automation import materializations_after, touched_hours_sensor
 from azlogs_pipeline.ingest.archive import hour_folder
 from azlogs_pipeline.lake.paths import catalog_path
@@ -77,8 +77,8 @@ def test_materialize_archive_raw_reports_metadata_and_checks(
     assert meta[HOURS_TOUCHED] == ["2025-05-01-09", "2025-05-01-10"]
     assert "insights-logs-auditlogs" in meta["containers"]  # type: ignore[operator]
     checks = {check.check_name: check for check in result.get_asset_check_evaluations()}
-    assert not checks[CHECK_ARCHIVE_DEAD_LETTERS].passed
-    assert checks[CHECK_ARCHIVE_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
+    assert not checks[CHECK_DEAD_LETTERS].passed
+    assert checks[CHECK_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
     assert checks[CHECK_BLOBS_READ].passed
     assert catalog_path(tmp_path).is_file(), "the catalog shows the raw records"
 
