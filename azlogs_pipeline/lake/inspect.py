@@ -8,14 +8,13 @@ from typing import Any
 import duckdb
 
 from azlogs_pipeline.lake.paths import PARQUET_SUFFIX, deadletter_root, raw_root
-
-_SQL = Path(__file__).resolve().parent / "sql"
+from azlogs_pipeline.sql_files import read_sql
 
 
 def _query(name: str, parameter: str, root: Path) -> list[tuple[Any, ...]]:
     if not any(root.rglob(f"*{PARQUET_SUFFIX}")):
         return []
-    sql = (_SQL / f"{name}.sql").read_text()
+    sql = read_sql("azlogs_pipeline.lake", f"{name}.sql")
     with duckdb.connect() as con:
         return con.execute(sql, {parameter: str(root / "**" / f"*{PARQUET_SUFFIX}")}).fetchall()
 

@@ -8,13 +8,11 @@ event-time hour) that returns the table's rows, deduplicated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from azlogs_pipeline.ingest.records import ACTIVITY_LOG_CATEGORIES
+from azlogs_pipeline.sql_files import read_sql
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
-SQL_DIR = "sql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +40,12 @@ class TableSpec:
 
     def sql(self) -> str:
         """The table's SELECT statement; raises FileNotFoundError naming the file if missing."""
-        return _read_sql(self.sql_file)
-
-
-@cache
-def _read_sql(file_name: str) -> str:
-    resource = resources.files(SQL_PACKAGE).joinpath(SQL_DIR, file_name)
-    if not resource.is_file():
-        raise FileNotFoundError(
-            f"normalization SQL {file_name!r} is missing from {SQL_PACKAGE}/{SQL_DIR}: "
-            "every table in azlogs_pipeline.normalize.tables.TABLES needs its SQL file"
-        )
-    return resource.read_text(encoding="utf-8").strip().rstrip(";").strip()
+        return read_sql(SQL_PACKAGE, self.sql_file)
 
 
 def macros_sql() -> str:
     """The DuckDB macros every table query may use (`normalize/sql/_macros.sql`)."""
-    return _read_sql("_macros.sql") + ";"
+    return read_sql(SQL_PACKAGE, "_macros.sql") + ";"
 
 
 TABLES: tuple[TableSpec, ...] = (

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -33,11 +32,11 @@ from azlogs_pipeline.lake.paths import (
 )
 from azlogs_pipeline.normalize.hour import connect as connect_tables
 from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.sql_files import read_sql as read_package_sql
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec, summary_spec
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
 
 SQL_PACKAGE = "azlogs_pipeline.summarize"
-SQL_DIR = "sql"
 WINDOW_VIEW = "summary_window"
 THRESHOLDS_VIEW = "detection_thresholds"
 SCHEMA_VERSION = "1"
@@ -183,12 +182,6 @@ def _run(con: duckdb.DuckDBPyConnection, spec: SummarySpec) -> pa.Table:
     )
 
 
-@cache
 def read_sql(file_name: str) -> str:
-    resource = resources.files(SQL_PACKAGE).joinpath(SQL_DIR, file_name)
-    if not resource.is_file():
-        raise FileNotFoundError(
-            f"summary SQL {file_name!r} is missing from {SQL_PACKAGE}/{SQL_DIR}: every summary in "
-            "azlogs_pipeline.summarize.specs.SUMMARIES needs its SQL file"
-        )
-    return resource.read_text(encoding="utf-8").strip().rstrip(";").strip()
+    """A summary SQL file (`summarize/sql/<file_name>`)."""
+    return read_package_sql(SQL_PACKAGE, file_name)
