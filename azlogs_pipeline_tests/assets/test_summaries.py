@@ -123,8 +123,11 @@ def test_thresholds_are_run_config_and_the_runner_builds_summaries(
     tmp_path: Path,
 ) -> None:
     settings = local_settings(eventhubs_emulator_factory(hubs=[HUB]), azurite_endpoint, tmp_path)
-    [run] = normalize_hours(drained, settings, [HOUR])  # what `azlogs run` does per hour
+    # What `azlogs run` does: the hour (tables, hourly summaries), then the daily summaries of its day.
+    run, day = normalize_hours(drained, settings, [HOUR])
     assert run.success, run.error
+    assert day.success and day.partition_key == HOUR[: len("YYYY-MM-DD")], day.error
+    assert set(day.summary_rows) == {"risk_events_daily"} and not day.rows
     assert run.rows["signin_logs"] == 7
     assert run.summary_rows["signin_detections"] == 1 and run.summary_rows["signin_summary"] == 2
 

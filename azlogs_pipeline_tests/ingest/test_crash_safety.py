@@ -47,12 +47,11 @@ def records_for(event: int) -> list[dict[str, Any]]:
 
 
 def landed_sequence_numbers(data_dir: Path) -> set[int]:
-    root = raw_root(data_dir)
-    if not root.exists():
+    # Final names only (temporary files are hidden); read while a drain may be adding files.
+    files = [str(p) for p in raw_root(data_dir).rglob("*.parquet") if not p.name.startswith(".")]
+    if not files:
         return set()
-    table = ds.dataset(root, format="parquet", partitioning="hive").to_table(
-        columns=["sequence_number"]
-    )
+    table = ds.dataset(files, format="parquet").to_table(columns=["sequence_number"])
     return set(table.column("sequence_number").to_pylist())
 
 
