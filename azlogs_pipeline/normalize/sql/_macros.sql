@@ -36,3 +36,93 @@ CREATE OR REPLACE MACRO parse_record(record, structure) AS
             THEN json_transform(with_decoded_properties(record), structure)
         ELSE json_transform(record, structure)
     END;
+
+-- The rows of `raw` (a relation such as `raw_hour`) with exact duplicates collapsed: publishing
+-- retries and re-drains land the same record (same record_id) more than once, and the first landed
+-- copy wins (lowest sequence_number, then eventhub, partition_id, record_index).
+-- Use: `FROM first_landed_copies(raw_hour) AS r`.
+CREATE OR REPLACE MACRO first_landed_copies(raw) AS TABLE
+    SELECT *
+    FROM query_table(raw)
+    QUALIFY row_number() OVER (
+        PARTITION BY record_id
+        ORDER BY sequence_number, eventhub, partition_id, record_index
+    ) = 1;
+
+-- True when the record may have a top-level key starting with a capital letter (the Log-Analytics
+-- shape: `Id`, `IPAddress`, `Level`, ...), so that the second json_transform reading those keys
+-- runs only on records that may have them. The raw lake stores every record as canonical JSON
+-- (keys sorted by code point at every depth, no whitespace: see ingest/records.py), where such a
+-- key sorts before every lowercase one: the first key tells. A record text not starting with `{"`
+-- is always parsed. DuckDB struct field names ignore case, so camelCase and PascalCase twins
+-- (`correlationId` / `CorrelationId`) cannot share one json_transform structure.
+CREATE OR REPLACE MACRO may_have_pascal_keys(record) AS
+    NOT starts_with(record, '{"') OR substr(record, 3, 1) < 'a';
+
+-- An instant outside 1970..2999 (such as the 0001-01-01 "unset" sentinel) means unknown: NULL.
+CREATE OR REPLACE MACRO plausible_instant(ts) AS
+    CASE WHEN epoch_us(ts) BETWEEN 0 AND 32503680000000000 THEN ts END;
+
+-- An Entra time text (trimmed; empty is NULL) to a plausible UTC instant, else NULL.
+CREATE OR REPLACE MACRO entra_time(t) AS
+    plausible_instant(entra_time_text(nullif(trim(t), '')));
+
+-- An IP address text, trimmed, as sent (IPv4, IPv6, CIDR, redacted `.XXX`); the "no address"
+-- placeholders '', '<null>', '&lt;null&gt;' and 'null' (any casing) are NULL.
+CREATE OR REPLACE MACRO ip_address_text(t) AS
+    CASE
+        WHEN lower(trim(t)) IN ('', '<null>', '&lt;null&gt;', 'null') THEN NULL
+        ELSE trim(t)
+    END;
+
+-- A JSON text (an object, an array, or JSON sent inside a string) as JSON; invalid is NULL.
+CREATE OR REPLACE MACRO json_or_null(t) AS
+    CASE WHEN json_valid(t) THEN json(t) END;
+
+-- A location sent as JSON text (the Log-Analytics `Location` column) as a struct
+-- {countryOrRegion, city, state} of VARCHAR; NULL when the text is not JSON.
+CREATE OR REPLACE MACRO location_from_json_text(t) AS
+    CASE
+        WHEN json_valid(t) THEN json_transform(
+            t, '{"countryOrRegion": "VARCHAR", "city": "VARCHAR", "state": "VARCHAR"}'
+        )
+    END;
+
+-- Like parse_record, for records needing another repair: `record` parsed ONCE into `structure`,
+-- except when `needs_repair` (a cheap test on the text), where `repaired` (an expression giving
+-- the repaired record text, evaluated only then) is parsed instead.
+CREATE OR REPLACE MACRO parse_record_repaired(record, needs_repair, repaired, structure) AS
+    CASE
+        WHEN needs_repair THEN json_transform(repaired, structure)
+        ELSE json_transform(record, structure)
+    END;
+
+-- The Activity-log record with `properties` and `identity` decoded when they arrived as
+-- JSON-encoded strings (an `identity` string is decoded only when it holds a JSON object; a plain
+-- string names the caller and stays as sent). The raw lake's record text is canonical JSON (no
+-- whitespace), so the `"key":"` tests find every string-valued key.
+CREATE OR REPLACE MACRO with_decoded_properties_and_identity(record) AS
+    CASE
+        WHEN contains(record, '"properties":"') OR contains(record, '"identity":"')
+            THEN json_merge_patch(
+                record,
+                CASE
+                    WHEN contains(record, '"properties":"')
+                        AND json_valid(json_extract_string(record, '$.properties'))
+                        THEN json_object(
+                            'properties', json(json_extract_string(record, '$.properties'))
+                        )
+                    ELSE json_object()
+                END,
+                CASE
+                    WHEN contains(record, '"identity":"')
+                        AND json_valid(json_extract_string(record, '$.identity'))
+                        AND starts_with(ltrim(json_extract_string(record, '$.identity')), '{')
+                        THEN json_object(
+                            'identity', json(json_extract_string(record, '$.identity'))
+                        )
+                    ELSE json_object()
+                END
+            )
+        ELSE record
+    END;

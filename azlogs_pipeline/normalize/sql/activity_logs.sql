@@ -2,10 +2,16 @@
 -- Alert, Recommendation, Policy, Autoscale, ResourceHealth, and the older Action / Write).
 --
 -- Input `raw_hour`: raw-lake rows of this table's categories for one event-time hour.
--- Each record is parsed once: json_extract_string with a list of paths reads every value (both
--- key spellings, e.g. `level` / `Level`) in one pass. `properties` or `identity` sent as a
--- JSON-encoded string is decoded first; `identity` may also be a plain string (the caller).
--- Values that do not fit their type become NULL; nothing fails the hour.
+-- Dedupe: one row per record_id; exact duplicates (publishing retries, re-drains) collapse to the
+-- first landed copy (`first_landed_copies`, in _macros.sql).
+-- Two key spellings, each parsed ONCE with json_transform (every leaf read as VARCHAR, then
+-- cast: a value that does not fit its type becomes NULL, never an error; nothing fails the hour):
+--   * `j`: camelCase keys (`level`, `properties`, `identity.claims...`); `properties` or
+--     `identity` sent as a JSON-encoded string is decoded first (rare); `identity` may also be a
+--     plain string (the caller);
+--   * `lp`: PascalCase keys (`Level`, `Properties`, ...), parsed only for records that may have
+--     such keys.
+-- The camelCase value wins; the PascalCase one fills in. Empty strings are NULL.
 -- event_time is the raw lake's (`time`, the event timestamp, else the enqueued time).
 --
 -- level: Azure's numeric and textual spellings normalized to one text: 1 / Critical -> 'Critical',
@@ -17,100 +23,68 @@
 -- {resource_group}/providers/{resource_provider}/{type}/{name}[/{child type}/{child name}...].
 -- The last `/providers/` segment wins (extension resources); resource_type joins the type
 -- segments ('virtualMachines/extensions') and resource_name the names ('vm1/ext1'), as ARM does.
-WITH one_per_record AS (
-    -- Exact duplicates (publishing retries, re-drains) collapse to the first landed copy.
-    SELECT *
-    FROM raw_hour
-    QUALIFY row_number() OVER (
-        PARTITION BY record_id
-        ORDER BY sequence_number, eventhub, partition_id, record_index
-    ) = 1
-),
-flags AS (
+WITH parsed AS (
     SELECT
-        *,
-        -- Only possible when the value is a string: the rare paths below run only then.
-        contains(record, '"properties":"') AS properties_is_text,
-        contains(record, '"identity":"') AS identity_is_text
-    FROM one_per_record
+        r.*,
+        -- Only possible when the value is a string: the rare paths run only then.
+        contains(r.record, '"properties":"') AS properties_is_text,
+        contains(r.record, '"identity":"') AS identity_is_text,
+        parse_record_repaired(
+            r.record,
+            properties_is_text OR identity_is_text,
+            with_decoded_properties_and_identity(r.record),
+            '{
+              "resultType": "VARCHAR", "resultSignature": "VARCHAR", "level": "VARCHAR",
+              "caller": "VARCHAR", "callerIpAddress": "VARCHAR", "correlationId": "VARCHAR",
+              "durationMs": "VARCHAR", "location": "VARCHAR",
+              "properties": "VARCHAR",
+              "identity": {
+                "claims": {
+                  "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "VARCHAR",
+                  "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name": "VARCHAR",
+                  "appid": "VARCHAR",
+                  "http://schemas.microsoft.com/identity/claims/objectidentifier": "VARCHAR"
+                },
+                "authorization": {
+                  "action": "VARCHAR", "scope": "VARCHAR",
+                  "evidence": {"role": "VARCHAR", "principalId": "VARCHAR",
+                               "principalType": "VARCHAR"}
+                }
+              }
+            }'
+        ) AS j,
+        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+            "ResultType": "VARCHAR", "ResultSignature": "VARCHAR", "Level": "VARCHAR",
+            "Caller": "VARCHAR", "CallerIpAddress": "VARCHAR", "CorrelationId": "VARCHAR",
+            "DurationMs": "VARCHAR", "Location": "VARCHAR", "Properties": "VARCHAR"
+        }') END AS lp
+    FROM first_landed_copies(raw_hour) AS r
 ),
-documents AS (
-    -- Decode `properties` / `identity` sent as JSON-encoded strings in place.
-    SELECT
-        *,
-        CASE
-            WHEN properties_is_text OR identity_is_text THEN json_merge_patch(
-                record,
-                CASE
-                    WHEN properties_is_text
-                        AND json_valid(json_extract_string(record, '$.properties'))
-                        THEN json_object(
-                            'properties', json(json_extract_string(record, '$.properties'))
-                        )
-                    ELSE json_object()
-                END,
-                CASE
-                    WHEN identity_is_text
-                        AND json_valid(json_extract_string(record, '$.identity'))
-                        AND starts_with(ltrim(json_extract_string(record, '$.identity')), '{')
-                        THEN json_object(
-                            'identity', json(json_extract_string(record, '$.identity'))
-                        )
-                    ELSE json_object()
-                END
-            )
-            ELSE record
-        END AS doc
-    FROM flags
-),
+
 extracted AS (
     SELECT
         *,
-        json_extract_string(doc, [
-            '$.resultType',                                                          -- 1
-            '$.ResultType',                                                          -- 2
-            '$.resultSignature',                                                     -- 3
-            '$.ResultSignature',                                                     -- 4
-            '$.level',                                                               -- 5
-            '$.Level',                                                               -- 6
-            '$.caller',                                                              -- 7
-            '$.Caller',                                                              -- 8
-            '$.identity.claims."http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"',
-            '$.identity.claims."http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"',
-            '$.identity.claims.appid',                                               -- 11
-            '$.identity.claims."http://schemas.microsoft.com/identity/claims/objectidentifier"',
-            '$.callerIpAddress',                                                     -- 13
-            '$.CallerIpAddress',                                                     -- 14
-            '$.correlationId',                                                       -- 15
-            '$.CorrelationId',                                                       -- 16
-            '$.identity.authorization.action',                                       -- 17
-            '$.identity.authorization.scope',                                        -- 18
-            '$.identity.authorization.evidence.role',                                -- 19
-            '$.identity.authorization.evidence.principalId',                         -- 20
-            '$.identity.authorization.evidence.principalType',                       -- 21
-            '$.properties.statusCode',                                               -- 22
-            '$.properties.eventCategory',                                            -- 23
-            '$.properties',                                                          -- 24
-            '$.Properties',                                                          -- 25
-            '$.durationMs',                                                          -- 26
-            '$.DurationMs',                                                          -- 27
-            '$.location',                                                            -- 28
-            '$.Location'                                                             -- 29
-            -- 9: claims upn, 10: claims name, 12: claims object id
-        ]) AS v,
+        j.identity.claims AS claims,
+        j.identity.authorization AS authz,
+        -- Two fields inside `properties` (JSON text here: an object, or a string that was not
+        -- JSON, which has no fields).
+        CASE
+            WHEN json_valid(j.properties) THEN json_transform(
+                j.properties, '{"statusCode": "VARCHAR", "eventCategory": "VARCHAR"}'
+            )
+        END AS pf,
         -- `identity` as a plain (non-JSON) string names the caller.
         CASE
             WHEN identity_is_text
-                AND NOT starts_with(ltrim(json_extract_string(record, '$.identity')), '{')
-                THEN nullif(trim(json_extract_string(record, '$.identity')), '')
+                AND NOT starts_with(ltrim(record ->> '$.identity'), '{')
+                THEN nullif(trim(record ->> '$.identity'), '')
         END AS identity_text
-    FROM documents
+    FROM parsed
 ),
 fields AS (
     SELECT
         *,
-        trim(coalesce(v[5], v[6])) AS level_text,
-        trim(coalesce(v[13], v[14])) AS ip_text,
+        trim(coalesce(j.level, lp.Level)) AS level_text,
         nullif(rtrim(resource_id, '/'), '') AS rid,
         -- resourceId split on '/' (list functions, cheaper than regular expressions), with a
         -- lower-cased copy to find the keywords in any casing.
@@ -140,8 +114,8 @@ SELECT
     event_time,
     category,
     operation_name,
-    nullif(coalesce(v[1], v[2]), '') AS result_type,
-    nullif(coalesce(v[3], v[4]), '') AS result_signature,
+    nullif(coalesce(j.resultType, lp.ResultType), '') AS result_type,
+    nullif(coalesce(j.resultSignature, lp.ResultSignature), '') AS result_signature,
     CASE
         WHEN lower(level_text) IN ('1', 'critical') THEN 'Critical'
         WHEN lower(level_text) IN ('2', 'error') THEN 'Error'
@@ -152,36 +126,42 @@ SELECT
         ELSE nullif(level_text, '')
     END AS level,
     -- Caller: explicit `caller`, else the token's UPN, name or app id, else a plain identity.
-    nullif(coalesce(v[7], v[8], v[9], v[10], v[11], identity_text), '') AS caller,
-    nullif(v[12], '') AS caller_object_id,
-    nullif(v[11], '') AS caller_app_id,
+    nullif(coalesce(
+        j.caller, lp.Caller,
+        claims."http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+        claims."http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+        claims.appid,
+        identity_text
+    ), '') AS caller,
+    nullif(claims."http://schemas.microsoft.com/identity/claims/objectidentifier", '')
+        AS caller_object_id,
+    nullif(claims.appid, '') AS caller_app_id,
     -- IP addresses stay text (IPv6, CIDR, redacted `.XXX` included); placeholders are NULL.
-    CASE
-        WHEN lower(ip_text) IN ('', '<null>', '&lt;null&gt;', 'null') THEN NULL
-        ELSE ip_text
-    END AS caller_ip,
-    nullif(coalesce(v[15], v[16]), '') AS correlation_id,
+    ip_address_text(coalesce(j.callerIpAddress, lp.CallerIpAddress)) AS caller_ip,
+    nullif(coalesce(j.correlationId, lp.CorrelationId), '') AS correlation_id,
     rid AS resource_id,
     lower(nullif(segments[subscription_at + 1], '')) AS subscription_id,
     nullif(segments[group_at + 1], '') AS resource_group,
     nullif(segments[provider_at + 1], '') AS resource_provider,
     nullif(array_to_string([s FOR s, i IN provider_path IF i % 2 = 1], '/'), '') AS resource_type,
     nullif(array_to_string([s FOR s, i IN provider_path IF i % 2 = 0], '/'), '') AS resource_name,
-    nullif(v[17], '') AS authorization_action,
-    nullif(v[18], '') AS authorization_scope,
-    nullif(v[19], '') AS authorization_role,
-    nullif(v[20], '') AS authorization_principal_id,
-    nullif(v[21], '') AS authorization_principal_type,
-    nullif(v[22], '') AS status_code,
-    nullif(v[23], '') AS event_category,
+    nullif(authz.action, '') AS authorization_action,
+    nullif(authz.scope, '') AS authorization_scope,
+    nullif(authz.evidence.role, '') AS authorization_role,
+    nullif(authz.evidence.principalId, '') AS authorization_principal_id,
+    nullif(authz.evidence.principalType, '') AS authorization_principal_type,
+    nullif(pf.statusCode, '') AS status_code,
+    nullif(pf.eventCategory, '') AS event_category,
     -- Duration: a number or a numeric string, rounded to whole milliseconds.
-    TRY_CAST(round(TRY_CAST(coalesce(v[26], v[27]) AS DOUBLE)) AS BIGINT) AS duration_ms,
-    nullif(coalesce(v[28], v[29]), '') AS location,
+    TRY_CAST(round(TRY_CAST(coalesce(j.durationMs, lp.DurationMs) AS DOUBLE)) AS BIGINT)
+        AS duration_ms,
+    nullif(coalesce(j.location, lp.Location), '') AS location,
     -- The properties object as JSON text (decoded when it came as a JSON-encoded string;
     -- NULL when that string is not JSON).
     CASE
-        WHEN properties_is_text AND NOT json_valid(coalesce(v[24], v[25])) THEN NULL
-        ELSE coalesce(v[24], v[25])
+        WHEN properties_is_text AND NOT json_valid(coalesce(j.properties, lp.Properties))
+            THEN NULL
+        ELSE coalesce(j.properties, lp.Properties)
     END AS properties,
     event_time_source,
     tenant_id,

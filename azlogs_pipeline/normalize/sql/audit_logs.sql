@@ -11,7 +11,8 @@
 -- IP "no address" markers ('', '<null>', '&lt;null&gt;') become NULL; other shapes stay as text.
 --
 -- Dedupe: one row per record_id (exact duplicates from publishing retries and re-drains); the
--- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index).
+-- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index)
+-- (`first_landed_copies`, in _macros.sql, before parsing).
 WITH parsed AS (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
@@ -40,18 +41,11 @@ WITH parsed AS (
                 "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
               }
             }') AS j
-    FROM raw_hour AS r
+    FROM first_landed_copies(raw_hour) AS r
 ),
 
 deduped AS (
-    SELECT
-        *,
-        j.properties AS p,
-        row_number() OVER (
-            PARTITION BY record_id
-            ORDER BY sequence_number, eventhub, partition_id, record_index
-        ) AS delivery_rank
-    FROM parsed
+    SELECT *, j.properties AS p FROM parsed
 )
 
 SELECT
@@ -97,4 +91,3 @@ SELECT
     sequence_number,
     enqueued_time
 FROM deduped
-WHERE delivery_rank = 1

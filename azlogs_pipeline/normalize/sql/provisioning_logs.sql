@@ -15,7 +15,8 @@
 -- (Success / Failure / Skipped), lower-cased.
 --
 -- Dedupe: one row per record_id (exact duplicates from publishing retries and re-drains); the
--- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index).
+-- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index)
+-- (`first_landed_copies`, in _macros.sql, before parsing).
 WITH parsed AS (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
@@ -43,18 +44,11 @@ WITH parsed AS (
                 "targetIdentity": "VARCHAR", "initiatedBy": "VARCHAR"
               }
             }') AS j
-    FROM raw_hour AS r
+    FROM first_landed_copies(raw_hour) AS r
 ),
 
 deduped AS (
-    SELECT
-        *,
-        j.properties AS p,
-        row_number() OVER (
-            PARTITION BY record_id
-            ORDER BY sequence_number, eventhub, partition_id, record_index
-        ) AS delivery_rank
-    FROM parsed
+    SELECT *, j.properties AS p FROM parsed
 ),
 
 identities AS (
@@ -68,7 +62,6 @@ identities AS (
         CASE WHEN json_valid(p.targetIdentity) THEN json(p.targetIdentity) END AS tgt_id,
         CASE WHEN json_valid(p.initiatedBy) THEN json(p.initiatedBy) END AS initiator
     FROM deduped
-    WHERE delivery_rank = 1
 )
 
 SELECT

@@ -1,104 +1,78 @@
 -- risky_service_principals: one row per RiskyServicePrincipals record (a snapshot of one service
--- principal's risk at event_time).
+-- principal's risk at event_time; the twin of risky_users).
 --
--- Input `raw_hour`: raw-lake rows of this table's categories for one event-time hour.
--- Records come in two shapes: the diagnostic-setting shape (camelCase fields under `properties`,
--- which may itself arrive as a JSON-encoded string) and the Log-Analytics shape (PascalCase fields
--- at the top level). Each record is parsed once: json_extract_string with a list of paths reads
--- every value (both spellings) in one pass. Values that do not fit their type become NULL.
+-- Input: `raw_hour`, the raw-lake rows of RiskyServicePrincipals for one event-time hour.
+-- Dedupe: one row per record_id; exact duplicates (publishing retries, re-drains) collapse to the
+-- first landed copy (`first_landed_copies`, in _macros.sql).
+-- Two record shapes, each parsed ONCE with json_transform (every leaf read as VARCHAR, then
+-- cast: a value that does not fit its type becomes NULL, never an error):
+--   * `j`: the diagnostic-setting shape, camelCase fields under `properties` (which may itself
+--     arrive as a JSON-encoded string: `parse_record` decodes it first);
+--   * `lp`: the Log-Analytics shape, PascalCase fields at the top level (parsed only for records
+--     that may have such keys).
+-- The camelCase value wins; the PascalCase one fills in. Empty strings are NULL.
+-- Booleans may be true/false or their strings in any casing; anything else is NULL.
 -- event_time is the raw lake's: properties.riskLastUpdatedDateTime, else `time`, else enqueued.
-WITH one_per_record AS (
-    -- Exact duplicates (publishing retries, re-drains) collapse to the first landed copy.
-    SELECT *
-    FROM raw_hour
-    QUALIFY row_number() OVER (
-        PARTITION BY record_id
-        ORDER BY sequence_number, eventhub, partition_id, record_index
-    ) = 1
-),
-documents AS (
-    -- Rare path: `properties` sent as a JSON-encoded string is decoded in place first.
+-- risk_last_updated_time: any Entra time format, in UTC; outside 1970..2999 (such as the
+-- 0001-01-01 "unset" sentinel) is NULL.
+WITH parsed AS (
     SELECT
-        *,
-        with_decoded_properties(record) AS doc
-    FROM one_per_record
+        r.*,
+        parse_record(r.record, '{
+            "correlationId": "VARCHAR",
+            "properties": {
+                "id": "VARCHAR", "servicePrincipalId": "VARCHAR", "appId": "VARCHAR",
+                "displayName": "VARCHAR", "servicePrincipalDisplayName": "VARCHAR",
+                "servicePrincipalType": "VARCHAR", "riskLevel": "VARCHAR",
+                "riskState": "VARCHAR", "riskDetail": "VARCHAR", "isEnabled": "VARCHAR",
+                "accountEnabled": "VARCHAR", "isProcessing": "VARCHAR",
+                "riskLastUpdatedDateTime": "VARCHAR", "correlationId": "VARCHAR"
+            }
+        }') AS j,
+        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+            "Id": "VARCHAR", "ServicePrincipalId": "VARCHAR", "AppId": "VARCHAR",
+            "DisplayName": "VARCHAR", "ServicePrincipalDisplayName": "VARCHAR",
+            "ServicePrincipalType": "VARCHAR", "RiskLevel": "VARCHAR", "RiskState": "VARCHAR",
+            "RiskDetail": "VARCHAR", "IsEnabled": "VARCHAR", "AccountEnabled": "VARCHAR",
+            "IsProcessing": "VARCHAR", "RiskLastUpdatedDateTime": "VARCHAR",
+            "CorrelationId": "VARCHAR"
+        }') END AS lp
+    FROM first_landed_copies(raw_hour) AS r
 ),
-extracted AS (
-    SELECT
-        *,
-        json_extract_string(doc, [
-            '$.properties.id',                            -- 1
-            '$.properties.servicePrincipalId',            -- 2
-            '$.Id',                                       -- 3
-            '$.ServicePrincipalId',                       -- 4
-            '$.properties.appId',                         -- 5
-            '$.AppId',                                    -- 6
-            '$.properties.displayName',                   -- 7
-            '$.properties.servicePrincipalDisplayName',   -- 8
-            '$.DisplayName',                              -- 9
-            '$.ServicePrincipalDisplayName',              -- 10
-            '$.properties.servicePrincipalType',          -- 11
-            '$.ServicePrincipalType',                     -- 12
-            '$.properties.riskLevel',                     -- 13
-            '$.RiskLevel',                                -- 14
-            '$.properties.riskState',                     -- 15
-            '$.RiskState',                                -- 16
-            '$.properties.riskDetail',                    -- 17
-            '$.RiskDetail',                               -- 18
-            '$.properties.isEnabled',                     -- 19
-            '$.IsEnabled',                                -- 20
-            '$.properties.accountEnabled',                -- 21
-            '$.AccountEnabled',                           -- 22
-            '$.properties.isProcessing',                  -- 23
-            '$.IsProcessing',                             -- 24
-            '$.properties.riskLastUpdatedDateTime',       -- 25
-            '$.RiskLastUpdatedDateTime',                  -- 26
-            '$.correlationId',                            -- 27
-            '$.properties.correlationId',                 -- 28
-            '$.CorrelationId'                             -- 29
-        ]) AS v
-    FROM documents
-),
+
 fields AS (
-    SELECT
-        *,
-        nullif(trim(coalesce(v[25], v[26])), '') AS updated_text
-    FROM extracted
-),
-timed AS (
-    SELECT
-        *,
-        -- Time texts to UTC instants (entra_time_text, in _macros.sql).
-        entra_time_text(updated_text) AS updated_time
-    FROM fields
+    SELECT *, j.properties AS p FROM parsed
 )
+
 SELECT
     record_id,
-    nullif(coalesce(v[1], v[2], v[3], v[4]), '') AS service_principal_id,
+    nullif(coalesce(p.id, p.servicePrincipalId, lp.Id, lp.ServicePrincipalId), '')
+        AS service_principal_id,
     event_time,
-    nullif(coalesce(v[5], v[6]), '') AS app_id,
-    nullif(coalesce(v[7], v[8], v[9], v[10]), '') AS service_principal_display_name,
-    nullif(coalesce(v[11], v[12]), '') AS service_principal_type,
-    nullif(coalesce(v[13], v[14]), '') AS risk_level,
-    nullif(coalesce(v[15], v[16]), '') AS risk_state,
-    nullif(coalesce(v[17], v[18]), '') AS risk_detail,
-    -- Booleans may be true/false or their strings in any casing; anything else is NULL.
-    TRY_CAST(coalesce(v[19], v[20]) AS BOOLEAN) AS is_enabled,
-    TRY_CAST(coalesce(v[21], v[22]) AS BOOLEAN) AS account_enabled,
-    TRY_CAST(coalesce(v[23], v[24]) AS BOOLEAN) AS is_processing,
-    -- Outside 1970..2999 (such as the 0001-01-01 "unset" sentinel) means unknown.
-    CASE
-        WHEN epoch_us(updated_time) BETWEEN 0 AND 32503680000000000 THEN updated_time
-    END AS risk_last_updated_time,
+    nullif(coalesce(p.appId, lp.AppId), '') AS app_id,
+    nullif(coalesce(
+        p.displayName, p.servicePrincipalDisplayName,
+        lp.DisplayName, lp.ServicePrincipalDisplayName
+    ), '') AS service_principal_display_name,
+    nullif(coalesce(p.servicePrincipalType, lp.ServicePrincipalType), '')
+        AS service_principal_type,
+    nullif(coalesce(p.riskLevel, lp.RiskLevel), '') AS risk_level,
+    nullif(coalesce(p.riskState, lp.RiskState), '') AS risk_state,
+    nullif(coalesce(p.riskDetail, lp.RiskDetail), '') AS risk_detail,
+    TRY_CAST(coalesce(p.isEnabled, lp.IsEnabled) AS BOOLEAN) AS is_enabled,
+    TRY_CAST(coalesce(p.accountEnabled, lp.AccountEnabled) AS BOOLEAN) AS account_enabled,
+    TRY_CAST(coalesce(p.isProcessing, lp.IsProcessing) AS BOOLEAN) AS is_processing,
+    entra_time(coalesce(p.riskLastUpdatedDateTime, lp.RiskLastUpdatedDateTime))
+        AS risk_last_updated_time,
     event_time_source,
     operation_name,
     category,
     tenant_id,
-    nullif(coalesce(v[27], v[28], v[29]), '') AS correlation_id,
+    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
     record AS raw,
     eventhub,
     partition_id,
     sequence_number,
     enqueued_time
-FROM timed
+FROM fields
 ORDER BY event_time, record_id
