@@ -28,7 +28,7 @@ test: setup browser
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy azlogs_pipeline/config.py azlogs_pipeline/sql_files.py azlogs_pipeline/ingest azlogs_pipeline/lake azlogs_pipeline/local azlogs_pipeline/normalize azlogs_pipeline/summarize azlogs_pipeline/publish.py
+	$(BIN)/mypy azlogs_pipeline
 
 format: setup
 	$(BIN)/ruff check --fix .

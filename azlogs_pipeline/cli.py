@@ -13,7 +13,7 @@ from azlogs_pipeline.config import ConfigError
 
 if TYPE_CHECKING:
     from azlogs_pipeline.publish import PublishResult
-    from azlogs_pipeline.runner import DrainRun
+    from azlogs_pipeline.runner import BuildRun, DrainRun
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -48,8 +48,8 @@ def _stack(args: argparse.Namespace) -> int:
         print(f"no stack started from {directory.resolve()}")
         return 1
     for name, info in services.items():
-        state = "up" if info["answering"] else ("starting" if info["running"] else "down")
-        print(f"{name:10} {state:8} pid={info['pid']} port={info['port']}")
+        condition = "up" if info["answering"] else ("starting" if info["running"] else "down")
+        print(f"{name:10} {condition:8} pid={info['pid']} port={info['port']}")
     return 0 if all(info["answering"] for info in services.values()) else 1
 
 
@@ -141,7 +141,7 @@ def _publish_to_hub(
 def _publish(args: argparse.Namespace) -> int:
     from azlogs_pipeline.publish import read_bodies
 
-    bodies = []
+    bodies: list[tuple[str, bytes]] = []
     for name in args.files:
         path = Path(name)
         if not path.is_file():
@@ -181,7 +181,8 @@ def _run(_args: argparse.Namespace) -> int:
 
         print("\nSummaries and detections (all hours in the lake):")
         print_report(settings.data_dir)
-    failed = [run for run in [*drains, *hours] if not run.success]
+    runs: list[DrainRun | BuildRun] = [*drains, *hours]
+    failed = [run for run in runs if not run.success]
     for run in failed:
         print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
     return 1 if failed else 0
@@ -262,8 +263,8 @@ def _print_rows(columns: list[str], rows: list[tuple[object, ...]], fmt: str) ->
         widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
         print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
         print("  ".join("-" * w for w in widths))
-        for row in cells:
-            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        for cell_row in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(cell_row, widths, strict=True)))
         print(f"({len(rows)} rows)")
 
 

@@ -162,7 +162,9 @@ def hours_touched(runs: list[DrainRun]) -> list[str]:
     """The hourly partition keys that the given drains landed records in."""
     hours: set[str] = set()
     for run in runs:
-        hours.update(str(hour) for hour in run.metadata.get(HOURS_TOUCHED, []) or [])  # type: ignore[union-attr]
+        touched = run.metadata.get(HOURS_TOUCHED)
+        if isinstance(touched, list):
+            hours.update(str(hour) for hour in touched)
     return hour_partition_keys(hours, HOURLY)
 
 

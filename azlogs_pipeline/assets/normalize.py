@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -48,7 +49,7 @@ def _checks() -> list[dg.AssetCheckSpec]:
     return checks
 
 
-def table_metadata(result: HourResult) -> dict[str, object]:
+def table_metadata(result: HourResult) -> dict[str, Any]:
     return {
         "dagster/row_count": result.rows,
         "raw_records": result.records_in,
