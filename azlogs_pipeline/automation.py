@@ -12,7 +12,8 @@ from azlogs_pipeline.assets.ingest import (
     partition_key,
     raw_events,
 )
-from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
+from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.status import list_partitions

@@ -13,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, HOURS_TOUCHED, raw_events
-from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
+from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.automation import hour_partition_keys, register_eventhub_partitions
 from azlogs_pipeline.config import (

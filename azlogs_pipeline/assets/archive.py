@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from azlogs_pipeline.assets.ingest import CHECK_DEAD_LETTERS, HOURS_TOUCHED, dead_letters_check
-from azlogs_pipeline.assets.normalize import HOURLY
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.config import load_archive_settings, load_data_dir
 from azlogs_pipeline.ingest.archive import ArchiveLoadResult, load_archive_hour_from_settings
 from azlogs_pipeline.lake.catalog import ensure_catalog

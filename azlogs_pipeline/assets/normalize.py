@@ -7,8 +7,9 @@ from typing import Any
 import dagster as dg
 import pyarrow.parquet as pq
 
+from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
-from azlogs_pipeline.config import load_partition_start
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.contract import missing_columns
 from azlogs_pipeline.normalize.hour import HourResult, build_hour
@@ -16,11 +17,6 @@ from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
 from azlogs_pipeline.resources import AzlogsSettings
 
-HOURLY = dg.HourlyPartitionsDefinition(
-    start_date=load_partition_start().strftime("%Y-%m-%d-%H:%M"),
-    timezone="UTC",
-    end_offset=1,
-)
 CHECK_KEYS_NOT_NULL = "keys_not_null"
 CHECK_RECONCILES = "reconciles_with_raw"
 CHECK_SCHEMA = "schema_matches_contract"
@@ -33,7 +29,12 @@ def _specs() -> list[dg.AssetSpec]:
             name,
             group_name="tables",
             kinds={"duckdb", "parquet"},
-            deps=[dg.AssetDep(raw_events, partition_mapping=dg.AllPartitionMapping())],
+            deps=[
+                dg.AssetDep(raw_events, partition_mapping=dg.AllPartitionMapping()),
+                # An archive hour's records are (almost all) of that event-time hour; the few
+                # others reach their own hours through the sensor's `hours_touched`.
+                dg.AssetDep(archive_raw),
+            ],
             description=f"Normalized `{name}` rows, one Parquet file per event-time hour.",
         )
         for name in TABLE_NAMES

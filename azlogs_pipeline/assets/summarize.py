@@ -21,9 +21,8 @@ from typing import Any
 import dagster as dg
 import pyarrow.parquet as pq
 
-from azlogs_pipeline.assets.normalize import HOURLY
+from azlogs_pipeline.assets.partitions import DAILY, HOURLY
 from azlogs_pipeline.assets.risk import risk_metadata
-from azlogs_pipeline.config import load_partition_start
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.lake.paths import table_hour_file
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -38,9 +37,6 @@ from azlogs_pipeline.summarize.report import (
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
 
-DAILY = dg.DailyPartitionsDefinition(
-    start_date=load_partition_start().strftime("%Y-%m-%d"), timezone="UTC", end_offset=1
-)
 PREVIEW_ROWS = 10
 CHECK_RECONCILES_WITH_SIGNINS = "reconciles_with_signin_logs"
 

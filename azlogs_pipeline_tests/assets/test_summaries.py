@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
-from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
+from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.assets.summarize import (
     CHECK_RECONCILES_WITH_SIGNINS,
     SUMMARY_ASSETS_BY_NAME,

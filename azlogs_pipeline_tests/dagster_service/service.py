@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import requests
 
 from azlogs_pipeline.local.processes import free_port, stop_process, tail, wait_for_port
@@ -71,6 +72,10 @@ def running_dagster(root: Path, environment: dict[str, str]) -> Iterator[Dagster
     home.mkdir(parents=True)
     logs.mkdir()
     (home / "dagster.yaml").write_text(instance_yaml(None))
+    # Create the instance's SQLite storage once: webserver and daemon starting together on a
+    # fresh home race to create the same tables ("table alembic_version already exists").
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     workspace = root / "workspace.yaml"
     workspace.write_text(
         "load_from:\n  - python_module:\n      module_name: azlogs_pipeline.definitions\n"

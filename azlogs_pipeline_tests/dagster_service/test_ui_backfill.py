@@ -11,7 +11,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from azlogs_pipeline.assets.normalize import HOURLY, normalized_tables
+from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.paths import table_hour_file
 from azlogs_pipeline_tests.dagster_service.conftest import SEEDED_HOURS, SeededService
