@@ -10,7 +10,13 @@ from typing import Any
 
 import dagster as dg
 
-from azlogs_pipeline.assets.ingest import CHECK_DEAD_LETTERS, HOURS_TOUCHED, dead_letters_check
+from azlogs_pipeline.assets.ingest import (
+    CHECK_DEAD_LETTERS,
+    HOURS_TOUCHED,
+    dead_letters_check,
+    landed_records_check_specs,
+    landed_records_checks,
+)
 from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.config import load_archive_settings, load_data_dir
 from azlogs_pipeline.ingest.archive import ArchiveLoadResult, load_archive_hour_from_settings
@@ -58,6 +64,7 @@ def archive_metadata(result: ArchiveLoadResult) -> dict[str, Any]:
             description="Fails when a listed blob could not be downloaded (deleted meanwhile, or a "
             "name the service cannot address), or a configured container does not exist.",
         ),
+        *landed_records_check_specs("archive_raw"),
     ],
 )
 def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
@@ -75,6 +82,7 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
         metadata=archive_metadata(result),
         check_results=[
             dead_letters_check(result.dead_letters),
+            *landed_records_checks(result.hours_touched, result.records_per_category),
             dg.AssetCheckResult(
                 check_name=CHECK_BLOBS_READ,
                 passed=not result.unreadable_blobs and not result.missing_containers,

@@ -69,6 +69,52 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if v is not None}
 
 
+def landed_records_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
+    """The warnings about what landed in the raw lake, for any asset that lands records."""
+    return [
+        dg.AssetCheckSpec(
+            CHECK_PARTITION_START,
+            asset=asset,
+            description="Warns when records landed in hours before AZLOGS_PARTITION_START: they "
+            "stay in the raw lake but no table hour covers them.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_CATEGORIES,
+            asset=asset,
+            description="Warns when records of categories no table reads landed (they stay "
+            "queryable in the raw_records view).",
+        ),
+    ]
+
+
+def landed_records_checks(
+    hours_touched: set[str], records_per_category: dict[str, int]
+) -> list[dg.AssetCheckResult]:
+    """Results of `landed_records_check_specs`: hours before the first hourly partition, and
+    categories that no normalized table reads."""
+    first_hour = load_partition_start().strftime("%Y-%m-%d-%H")
+    too_old = sorted(hour for hour in hours_touched if hour < first_hour)
+    unknown = {
+        category: count
+        for category, count in sorted(records_per_category.items())
+        if table_for_category(category) is None
+    }
+    return [
+        dg.AssetCheckResult(
+            check_name=CHECK_PARTITION_START,
+            passed=not too_old,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"hours_before_partition_start": dg.MetadataValue.json(too_old)},
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_CATEGORIES,
+            passed=not unknown,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"unknown_categories": dg.MetadataValue.json(unknown)},
+        ),
+    ]
+
+
 @dg.asset(
     partitions_def=EVENTHUB_PARTITIONS,
     group_name="ingest",
@@ -85,18 +131,7 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
             asset="raw_events",
             description="Fails when events expired in the Event Hub before they were drained.",
         ),
-        dg.AssetCheckSpec(
-            CHECK_PARTITION_START,
-            asset="raw_events",
-            description="Warns when records landed in hours before AZLOGS_PARTITION_START: they "
-            "stay in the raw lake but no table hour covers them.",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_CATEGORIES,
-            asset="raw_events",
-            description="Warns when records of categories no table reads landed (they stay "
-            "queryable in the raw_records view).",
-        ),
+        *landed_records_check_specs("raw_events"),
     ],
 )
 def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
@@ -105,13 +140,6 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     settings = azlogs.load()
     result = drain_partition(settings, eventhub, partition_id)
     ensure_catalog(settings.data_dir, table_schemas())
-    first_hour = load_partition_start().strftime("%Y-%m-%d-%H")
-    too_old = sorted(hour for hour in result.hours_touched if hour < first_hour)
-    unknown = {
-        category: count
-        for category, count in sorted(result.records_per_category.items())
-        if table_for_category(category) is None
-    }
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"
@@ -120,18 +148,7 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
         metadata=drain_metadata(result),
         check_results=[
             dead_letters_check(result.dead_letters),
-            dg.AssetCheckResult(
-                check_name=CHECK_PARTITION_START,
-                passed=not too_old,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"hours_before_partition_start": dg.MetadataValue.json(too_old)},
-            ),
-            dg.AssetCheckResult(
-                check_name=CHECK_CATEGORIES,
-                passed=not unknown,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"unknown_categories": dg.MetadataValue.json(unknown)},
-            ),
+            *landed_records_checks(result.hours_touched, result.records_per_category),
             dg.AssetCheckResult(
                 check_name=CHECK_RETENTION,
                 passed=result.lost_to_retention == 0,

@@ -12,7 +12,13 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from azlogs_pipeline.assets.archive import CHECK_BLOBS_READ, archive_raw
-from azlogs_pipeline.assets.ingest import CHECK_DEAD_LETTERS, HOURS_TOUCHED, raw_events
+from azlogs_pipeline.assets.ingest import (
+    CHECK_CATEGORIES,
+    CHECK_DEAD_LETTERS,
+    CHECK_PARTITION_START,
+    HOURS_TOUCHED,
+    raw_events,
+)
 from azlogs_pipeline.automation import materializations_after, touched_hours_sensor
 from azlogs_pipeline.ingest.archive import hour_folder
 from azlogs_pipeline.lake.paths import catalog_path
@@ -80,6 +86,7 @@ def test_materialize_archive_raw_reports_metadata_and_checks(
     assert not checks[CHECK_DEAD_LETTERS].passed
     assert checks[CHECK_DEAD_LETTERS].severity == dg.AssetCheckSeverity.WARN
     assert checks[CHECK_BLOBS_READ].passed
+    assert checks[CHECK_CATEGORIES].passed and checks[CHECK_PARTITION_START].passed
     assert catalog_path(tmp_path).is_file(), "the catalog shows the raw records"
 
     monkeypatch.setenv("AZLOGS_ARCHIVE_CONTAINERS", "insights-logs-auditlogs,insights-logs-gone")
