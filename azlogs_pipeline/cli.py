@@ -100,7 +100,8 @@ def _upload_archive(records: Sequence[Mapping[str, Any]]) -> None:
     from azure.core.exceptions import AzureError
 
     from azlogs_pipeline.config import load_archive_settings
-    from azlogs_pipeline.ingest.archive import explain_archive_error, make_archive_service_client
+    from azlogs_pipeline.ingest.archive import explain_archive_error
+    from azlogs_pipeline.ingest.clients import make_archive_service_client
     from azlogs_pipeline.local.archive import upload_archive
 
     settings = load_archive_settings()

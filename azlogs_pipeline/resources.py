@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from azlogs_pipeline.config import Settings, load_settings
+from azlogs_pipeline.config import Settings, load_data_dir, load_settings
 
 
 class AzlogsSettings(dg.ConfigurableResource):
@@ -22,3 +22,7 @@ class AzlogsSettings(dg.ConfigurableResource):
         if self.data_dir:
             settings = replace(settings, data_dir=Path(self.data_dir))
         return settings
+
+    def lake_data_dir(self) -> Path:
+        """The data directory alone, for assets that need no Event Hubs or checkpoint settings."""
+        return Path(self.data_dir) if self.data_dir else load_data_dir()

@@ -5,7 +5,6 @@ A partition is the hour of the archive's blob folders (`y=/m=/d=/h=`); its recor
 own event-time hours, listed in `hours_touched` for `touched_hours_sensor`.
 """
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,7 +17,7 @@ from azlogs_pipeline.assets.ingest import (
     landed_records_checks,
 )
 from azlogs_pipeline.assets.partitions import HOURLY
-from azlogs_pipeline.config import load_archive_settings, load_data_dir
+from azlogs_pipeline.config import load_archive_settings
 from azlogs_pipeline.ingest.archive import ArchiveLoadResult, load_archive_hour_from_settings
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -40,7 +39,9 @@ def archive_metadata(result: ArchiveLoadResult) -> dict[str, Any]:
         "bytes": result.bytes_read,
         "bytes_written": result.bytes_written,
         "files": len(result.files),
-        "records_per_category": dg.MetadataValue.json(result.records_per_category),
+        "records_per_category": dg.MetadataValue.json(
+            dict(sorted(result.records_per_category.items()))
+        ),
         HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
         "dagster/row_count": result.records,
     }
@@ -70,7 +71,7 @@ def archive_metadata(result: ArchiveLoadResult) -> dict[str, Any]:
 def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
     """Load one hour of the `insights-logs-*` / `insights-activity-logs` archive into the raw lake,
     with the same record ids as the Event Hub drain (a reload replaces its files)."""
-    data_dir = Path(azlogs.data_dir) if azlogs.data_dir else load_data_dir()
+    data_dir = azlogs.lake_data_dir()
     hour = context.partition_time_window.start
     result = load_archive_hour_from_settings(load_archive_settings(), data_dir, hour)
     ensure_catalog(data_dir, table_schemas())

@@ -37,14 +37,12 @@ streamed in chunks: memory stays at one flush batch plus the longest line.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
@@ -59,8 +57,10 @@ from azlogs_pipeline.ingest.batch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_RECORDS,
     FlushSummary,
+    LandedTotals,
     RawBatchWriter,
 )
+from azlogs_pipeline.ingest.clients import make_archive_service_client
 from azlogs_pipeline.lake.paths import hour_start
 
 LOGS_CONTAINER_PREFIX = "insights-logs-"
@@ -82,7 +82,7 @@ class ArchiveError(RuntimeError):
 
 
 @dataclass
-class ArchiveLoadResult:
+class ArchiveLoadResult(LandedTotals):
     """What loading one archive hour did, for run metadata."""
 
     hour: datetime
@@ -93,28 +93,13 @@ class ArchiveLoadResult:
     unreadable_blobs: dict[str, str] = field(default_factory=dict)
     """Listed blobs that could not be downloaded, with why: nothing of them is in the lake."""
     lines: int = 0
-    records: int = 0
-    dead_letters: int = 0
-    repaired: int = 0
-    invalid_category: int = 0
     bytes_read: int = 0
-    bytes_written: int = 0
     files: list[Path] = field(default_factory=list)
-    records_per_category: dict[str, int] = field(default_factory=dict)
-    hours_touched: set[str] = field(default_factory=set)
 
     def add(self, flushed: FlushSummary) -> None:
+        self.add_landed(flushed)
         self.lines += flushed.events
-        self.records += flushed.records
-        self.dead_letters += flushed.dead_letters
-        self.repaired += flushed.repaired
-        self.invalid_category += flushed.invalid_category
-        self.bytes_written += flushed.bytes_written
         self.files.extend(flushed.files)
-        self.hours_touched.update(flushed.hours_touched)
-        counts = Counter(self.records_per_category)
-        counts.update(flushed.records_per_category)
-        self.records_per_category = dict(sorted(counts.items()))
 
 
 def is_archive_container(name: str) -> bool:
@@ -131,27 +116,6 @@ def hour_folder(hour: datetime) -> str:
     """`y=YYYY/m=MM/d=DD/h=HH/`: the folder of one UTC hour below a resource's path."""
     start = hour_start(hour)
     return f"y={start:%Y}/m={start:%m}/d={start:%d}/h={start:%H}/"
-
-
-def make_archive_service_client(settings: ArchiveSettings) -> BlobServiceClient:
-    """A blob service client of the archive account (key, SAS or Entra ID)."""
-    if settings.connection_string is not None:
-        return BlobServiceClient.from_connection_string(settings.connection_string.get())
-    if settings.account_url is None:
-        raise ArchiveError(
-            "No archive storage account is configured. Set AZLOGS_ARCHIVE_CONNECTION_STRING or "
-            "AZLOGS_ARCHIVE_ACCOUNT_URL, or the checkpoint account's AZLOGS_STORAGE_* settings."
-        )
-    credential: Any
-    if settings.account_key is not None:
-        credential = AzureNamedKeyCredential(
-            settings.account_name or "", settings.account_key.get()
-        )
-    else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    return BlobServiceClient(settings.account_url, credential=credential)
 
 
 def load_archive_hour_from_settings(

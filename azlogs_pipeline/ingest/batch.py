@@ -85,6 +85,29 @@ class FlushSummary:
     bytes_written: int = 0
 
 
+@dataclass(kw_only=True)
+class LandedTotals:
+    """Running totals of the flushes of one drain or one archive load (for run metadata)."""
+
+    records: int = 0
+    dead_letters: int = 0
+    repaired: int = 0
+    invalid_category: int = 0
+    bytes_written: int = 0
+    records_per_category: dict[str, int] = field(default_factory=dict)
+    hours_touched: set[str] = field(default_factory=set)
+
+    def add_landed(self, flushed: FlushSummary) -> None:
+        self.records += flushed.records
+        self.dead_letters += flushed.dead_letters
+        self.repaired += flushed.repaired
+        self.invalid_category += flushed.invalid_category
+        self.bytes_written += flushed.bytes_written
+        self.hours_touched.update(flushed.hours_touched)
+        for category, count in flushed.records_per_category.items():
+            self.records_per_category[category] = self.records_per_category.get(category, 0) + count
+
+
 class _TextBuffer:
     """Canonical JSON texts back to back in one preallocated buffer, reused across flushes.
 

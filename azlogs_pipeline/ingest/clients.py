@@ -11,15 +11,22 @@ from typing import Any
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.eventhub import EventHubConsumerClient, EventHubProducerClient, TransportType
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from azlogs_pipeline.config import EventHubSettings, StorageSettings
+from azlogs_pipeline.config import ArchiveSettings, EventHubSettings, Secret, StorageSettings
 
 
 def _credential() -> Any:
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
+
+
+def _account_credential(account_name: str | None, account_key: Secret | None) -> Any:
+    """The storage account key when one is configured, else Entra ID."""
+    if account_key is not None:
+        return AzureNamedKeyCredential(account_name or "", account_key.get())
+    return _credential()
 
 
 def _transport(settings: EventHubSettings) -> TransportType:
@@ -71,12 +78,17 @@ def make_container_client(settings: StorageSettings) -> ContainerClient:
             settings.connection_string.get(), settings.container
         )
     assert settings.account_url is not None
-    credential: Any = (
-        AzureNamedKeyCredential(settings.account_name or "", settings.account_key.get())
-        if settings.account_key is not None
-        else _credential()
-    )
+    credential = _account_credential(settings.account_name, settings.account_key)
     return ContainerClient(settings.account_url, settings.container, credential=credential)
+
+
+def make_archive_service_client(settings: ArchiveSettings) -> BlobServiceClient:
+    """A blob service client of the archive account (key, SAS or Entra ID)."""
+    if settings.connection_string is not None:
+        return BlobServiceClient.from_connection_string(settings.connection_string.get())
+    assert settings.account_url is not None
+    credential = _account_credential(settings.account_name, settings.account_key)
+    return BlobServiceClient(settings.account_url, credential=credential)
 
 
 def make_checkpoint_store(settings: StorageSettings) -> BlobCheckpointStore:

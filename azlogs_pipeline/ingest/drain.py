@@ -25,7 +25,7 @@ from typing import Any
 from azure.core.exceptions import AzureError
 
 from azlogs_pipeline.config import Settings
-from azlogs_pipeline.ingest.batch import FlushSummary, RawBatchWriter, SealedBatch
+from azlogs_pipeline.ingest.batch import FlushSummary, LandedTotals, RawBatchWriter, SealedBatch
 from azlogs_pipeline.ingest.clients import (
     checkpoint_namespace,
     ensure_container,
@@ -50,22 +50,15 @@ class Checkpoint:
 
 
 @dataclass
-class DrainResult:
+class DrainResult(LandedTotals):
     """What one drain of one partition did, for run metadata and `azlogs status`."""
 
     eventhub: str
     partition_id: str
     status: str = "drained"
     events: int = 0
-    records: int = 0
-    dead_letters: int = 0
-    repaired: int = 0
-    invalid_category: int = 0
     body_bytes: int = 0
-    bytes_written: int = 0
     files: int = 0
-    records_per_category: dict[str, int] = field(default_factory=dict)
-    hours_touched: set[str] = field(default_factory=set)
     first_sequence_number: int | None = None
     last_sequence_number: int | None = None
     checkpoint_before: Checkpoint | None = None
@@ -82,17 +75,10 @@ class DrainResult:
         return self.records / self.duration_seconds if self.duration_seconds > 0 else 0.0
 
     def add(self, flushed: FlushSummary) -> None:
+        self.add_landed(flushed)
         self.events += flushed.events
-        self.records += flushed.records
-        self.dead_letters += flushed.dead_letters
-        self.repaired += flushed.repaired
-        self.invalid_category += flushed.invalid_category
         self.body_bytes += flushed.body_bytes
-        self.bytes_written += flushed.bytes_written
         self.files += len(flushed.files)
-        self.hours_touched.update(flushed.hours_touched)
-        for category, count in flushed.records_per_category.items():
-            self.records_per_category[category] = self.records_per_category.get(category, 0) + count
         if self.first_sequence_number is None:
             self.first_sequence_number = flushed.first_sequence_number
         self.last_sequence_number = flushed.last_sequence_number
