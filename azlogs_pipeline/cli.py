@@ -260,12 +260,10 @@ def _print_rows(columns: list[str], rows: list[tuple[object, ...]], fmt: str) ->
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-        print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-        print("  ".join("-" * w for w in widths))
-        for cell_row in cells:
-            print("  ".join(v.ljust(w) for v, w in zip(cell_row, widths, strict=True)))
+        from azlogs_pipeline.summarize.report import text_table
+
+        for line in text_table(columns, rows, rule=True):
+            print(line)
         print(f"({len(rows)} rows)")
 
 

@@ -109,14 +109,23 @@ def _query(
     return [d[0] for d in cursor.description or []], rows
 
 
+def text_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, rule: bool = False
+) -> list[str]:
+    """Rows as aligned text lines under a header (and a dashed rule under it with `rule`)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    if rule:
+        lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return lines
+
+
 def _format(columns: list[str], rows: list[tuple[Any, ...]]) -> list[str]:
     if not rows:
         return ["  (none)"]
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    out = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    out += ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return out
+    return ["  " + line for line in text_table(columns, rows)]
 
 
 def print_report(data_dir: Path, limit: int = 10) -> None:

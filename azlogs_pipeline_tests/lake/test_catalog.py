@@ -112,7 +112,12 @@ def test_azlogs_sql_formats(tmp_path: Path) -> None:
 
     assert orjson.loads(run(query, "--format", "json").stdout) == {"category": "AuditLogs", "n": 2}
     assert run(query, "--format", "csv").stdout.splitlines() == ["category,n", "AuditLogs,2"]
-    assert "(1 rows)" in run(query).stdout
+    assert run(query).stdout.splitlines() == [
+        "category   n",
+        "---------  -",
+        "AuditLogs  2",
+        "(1 rows)",
+    ]
     bad = run("SELECT * FROM nowhere")
     assert bad.returncode == 2 and "the query failed" in bad.stderr
     missing = subprocess.run(
