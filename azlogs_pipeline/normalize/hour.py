@@ -168,12 +168,18 @@ def _register_raw(
 def _run(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> pa.Table:
     order = ", ".join(ORDER_COLUMNS)
     query = f"SELECT * FROM (\n{spec.sql()}\n) AS t ORDER BY {order}"
+    return query_arrow(con, query, f"normalization SQL of table {spec.name!r}")
+
+
+def query_arrow(con: duckdb.DuckDBPyConnection, query: str, what: str) -> pa.Table:
+    """The rows of `query` as an Arrow table; a DuckDB error becomes one naming `what`."""
     try:
         relation = con.sql(query)
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        return fetch()
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # DuckDB 2 | 1.x
+        table: pa.Table = fetch()
     except duckdb.Error as exc:
-        raise RuntimeError(f"normalization SQL of table {spec.name!r} failed: {exc}") from exc
+        raise RuntimeError(f"{what} failed: {exc}") from exc
+    return table
 
 
 def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:

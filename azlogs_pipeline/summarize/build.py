@@ -31,6 +31,7 @@ from azlogs_pipeline.lake.paths import (
     table_hour_files,
 )
 from azlogs_pipeline.normalize.hour import connect as connect_tables
+from azlogs_pipeline.normalize.hour import query_arrow
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec, summary_spec
@@ -171,12 +172,7 @@ def _register_parameters(
 
 def _run(con: duckdb.DuckDBPyConnection, spec: SummarySpec) -> pa.Table:
     query = f"SELECT * FROM (\n{read_sql(spec.sql_file)}\n) AS t ORDER BY ALL"
-    try:
-        relation = con.sql(query)
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        table: pa.Table = fetch()
-    except duckdb.Error as exc:
-        raise RuntimeError(f"summary SQL {spec.sql_file!r} failed: {exc}") from exc
+    table = query_arrow(con, query, f"summary SQL {spec.sql_file!r}")
     return table.replace_schema_metadata(
         {"azlogs.summary": spec.name, "azlogs.schema_version": SCHEMA_VERSION}
     )
