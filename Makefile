@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser test demo ui lint format bench clean stack-down
+.PHONY: setup browser test test-fast demo ui lint format bench clean stack-down
 
 setup: $(STAMP) node_modules/.package-lock.json
 
@@ -24,6 +24,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 test: setup browser
 	$(BIN)/python -m pytest -n 2 --durations=15
+
+# The edit-test loop: everything that starts no service (emulator, Azurite, PostgreSQL, Chromium, Dagster).
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -q -m "not integration and not slow"
 
 lint: setup
 	$(BIN)/ruff check .

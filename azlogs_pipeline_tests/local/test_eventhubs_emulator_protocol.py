@@ -343,6 +343,7 @@ def start_cli(data_dir: Path) -> tuple[subprocess.Popen[str], int]:
     return proc, int(line.rsplit(":", 1)[1])
 
 
+@pytest.mark.integration
 def test_cli_runs_until_sigterm_and_keeps_events(tmp_path: Path) -> None:
     proc, port = start_cli(tmp_path)
     conn = (

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from azlogs_pipeline.local.processes import free_port, port_answers
 from azlogs_pipeline.publish import read_bodies
 from azlogs_pipeline_tests.fixtures.emulator import receive_all, receive_events
@@ -35,6 +37,7 @@ def parse_exports(text: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration
 def test_stack_up_generate_publish_status_down(tmp_path: Path) -> None:
     eh_port, blob_port = free_port(), free_port()
     stack_dir = tmp_path / "stack"
@@ -81,6 +84,7 @@ def test_stack_up_generate_publish_status_down(tmp_path: Path) -> None:
     assert "no stack" in azlogs("stack", "status", *common, check=False)
 
 
+@pytest.mark.integration
 def test_stack_refuses_a_port_in_use(tmp_path: Path) -> None:
     import socket
 
