@@ -67,8 +67,20 @@ def _view_sql(name: str, root: Path) -> str:
     )
 
 
-def _fingerprint(views: Mapping[str, tuple[Path, pa.Schema]]) -> str:
+def _derived_view_sql(name: str, select: str) -> str:
+    return f'CREATE OR REPLACE VIEW "{name}" AS\n{select}'
+
+
+def derived_views() -> dict[str, str]:
+    """View name -> SELECT of the views over other views (e.g. `detections`, all findings)."""
+    from azlogs_pipeline.summarize.build import catalog_views  # the summaries read tables
+
+    return catalog_views()
+
+
+def _fingerprint(views: Mapping[str, tuple[Path, pa.Schema]], derived: Mapping[str, str]) -> str:
     text = "\n".join(_view_sql(name, root) + str(schema) for name, (root, schema) in views.items())
+    text += "\n".join(_derived_view_sql(name, select) for name, select in derived.items())
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -95,7 +107,8 @@ def ensure_catalog(
         if not seed.exists():
             write_parquet_atomic(schema.empty_table(), seed)
     path = catalog_path(data_dir)
-    fingerprint = _fingerprint(views)
+    derived = derived_views()
+    fingerprint = _fingerprint(views, derived)
     if _current_fingerprint(path) == fingerprint:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +118,8 @@ def ensure_catalog(
         with duckdb.connect(str(tmp)) as con:
             for name, (root, _) in views.items():
                 con.execute(_view_sql(name, root))
+            for name, select in derived.items():
+                con.execute(_derived_view_sql(name, select))
             con.execute(f"CREATE TABLE {_VERSION_TABLE} (fingerprint VARCHAR)")
             con.execute(f"INSERT INTO {_VERSION_TABLE} VALUES (?)", [fingerprint])
         os.replace(tmp, path)

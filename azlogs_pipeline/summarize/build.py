@@ -34,7 +34,13 @@ from azlogs_pipeline.normalize.hour import connect as connect_tables
 from azlogs_pipeline.normalize.hour import query_arrow
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
-from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec, summary_spec
+from azlogs_pipeline.summarize.specs import (
+    CATALOG_VIEWS,
+    DAY_GRAIN,
+    SUMMARIES,
+    SummarySpec,
+    summary_spec,
+)
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
 
 SQL_PACKAGE = "azlogs_pipeline.summarize"
@@ -133,6 +139,11 @@ def summary_schema(name: str) -> pa.Schema:
 def summary_schemas() -> dict[str, pa.Schema]:
     """Summary name -> Arrow schema, for every summary in `SUMMARIES` (catalog views and seeds)."""
     return {spec.name: summary_schema(spec.name) for spec in SUMMARIES}
+
+
+def catalog_views() -> dict[str, str]:
+    """Catalog view name -> its SELECT, for the views over summary views (`CATALOG_VIEWS`)."""
+    return {name: read_sql(file_name) for name, file_name in CATALOG_VIEWS.items()}
 
 
 def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:

@@ -82,3 +82,10 @@ SUMMARIES += (
     ),
     SummarySpec("audit_highlights", ("audit_logs",), lookback_hours=CREATED_THEN_DELETED_HOURS),
 )
+
+DETECTION_FAMILIES: tuple[str, ...] = ("signin_detections",)
+"""The summaries whose rows are findings; the catalog view `detections` unions them all
+(`summarize/sql/detections_view.sql`: a family added here is added to that file too)."""
+CATALOG_VIEWS: dict[str, str] = {"detections": "detections_view.sql"}
+"""Catalog views over other views (name -> SQL file in `summarize/sql/`), created after the views
+of the lake areas."""

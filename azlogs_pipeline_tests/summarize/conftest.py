@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from azlogs_pipeline.summarize import SummaryResult, build_summary
+from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
 
-MY_SUMMARIES = ("signin_summary", "signin_detections")
+MY_SUMMARIES = ("signin_summary", *DETECTION_FAMILIES)
 
 
 @pytest.fixture(scope="session")

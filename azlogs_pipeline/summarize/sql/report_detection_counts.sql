@@ -1,4 +1,4 @@
--- Report: detections per kind (all hours of `signin_detections`).
+-- Report: detections per kind (all hours of the `detections` view: every family).
 SELECT detection, count(*) AS detections
-FROM signin_detections
+FROM detections
 GROUP BY detection

@@ -5,6 +5,6 @@ SELECT
     entity,
     strftime(window_end AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') AS at_utc,
     description
-FROM signin_detections
+FROM detections
 ORDER BY severity = 'high' DESC, window_end DESC, detection, entity
 LIMIT $limit
