@@ -174,9 +174,7 @@ def _run(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> pa.Table:
 def query_arrow(con: duckdb.DuckDBPyConnection, query: str, what: str) -> pa.Table:
     """The rows of `query` as an Arrow table; a DuckDB error becomes one naming `what`."""
     try:
-        relation = con.sql(query)
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # DuckDB 2 | 1.x
-        table: pa.Table = fetch()
+        table: pa.Table = con.sql(query).to_arrow_table()
     except duckdb.Error as exc:
         raise RuntimeError(f"{what} failed: {exc}") from exc
     return table
