@@ -158,25 +158,43 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import drain_all, hours_touched, normalize_hours, open_instance
+    from azlogs_pipeline.progress import run_display
+    from azlogs_pipeline.runner import (
+        build_all,
+        build_days,
+        drain_all,
+        hours_touched,
+        open_instance,
+    )
+    from azlogs_pipeline.stopping import StopRequest
 
     settings = load_settings()
-    with open_instance(settings.data_dir) as instance:
-        drains = drain_all(instance, settings)
-        _print_drains(drains)
-        hours = normalize_hours(instance, settings, hours_touched(drains))
-    for build in hours:
-        state = "ok" if build.success else "FAILED"
-        if build.rows:
-            print(
-                f"hour {build.partition_key} {state}: {sum(build.rows.values()):,} table rows, "
-                f"{build.summary_rows.get('signin_detections', 0)} detections"
-            )
-        else:
-            daily = ", ".join(
-                f"{name} {n:,} rows" for name, n in sorted(build.summary_rows.items())
-            )
-            print(f"day {build.partition_key} {state}: {daily or 'no rows'}")
+    hours: list[BuildRun] = []
+    with StopRequest() as stop, run_display() as display:
+        with open_instance(settings.data_dir) as instance:
+            drains = drain_all(instance, settings, listener=display.listen, stop=stop)
+        for line in _drain_lines(drains):
+            display.line(line)
+        touched = hours_touched(drains)
+        if not stop.requested.is_set():
+            display.builds(len(touched), len(build_days(touched)))
+
+            def listen(name: str, message: dict[str, Any]) -> None:
+                display.listen(name, message)
+                if "build" in message:
+                    display.line(_build_line(message["build"]))
+
+            hours = build_all(settings, touched, listener=listen, stop=stop)
+    if stop.requested.is_set():
+        built = {build.partition_key for build in hours if build.success}
+        print(
+            f"interrupted ({stop.signal_name}): "
+            f"{sum(1 for d in drains if d.success)} of {len(drains)} partitions drained, "
+            f"{len([h for h in touched if h not in built])} hours left to build; "
+            "run `azlogs run` again",
+            file=sys.stderr,
+        )
+        return stop.exit_code
     if any(hour.success for hour in hours):
         from azlogs_pipeline.summarize.report import print_report
 
@@ -189,16 +207,30 @@ def _run(_args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _print_drains(runs: list[DrainRun]) -> None:
-    print(f"{'partition':24} {'status':16} {'events':>8} {'records':>9} {'dead':>6} {'lag':>7}")
+def _build_line(build: Mapping[str, Any]) -> str:
+    state = "ok" if build["success"] else "FAILED"
+    if build["rows"]:
+        return (
+            f"hour {build['partition_key']} {state}: {sum(build['rows'].values()):,} table rows, "
+            f"{build['summary_rows'].get('signin_detections', 0)} detections"
+        )
+    daily = ", ".join(f"{name} {n:,} rows" for name, n in sorted(build["summary_rows"].items()))
+    return f"day {build['partition_key']} {state}: {daily or 'no rows'}"
+
+
+def _drain_lines(runs: list[DrainRun]) -> list[str]:
+    lines = [f"{'partition':24} {'status':16} {'events':>8} {'records':>9} {'dead':>6} {'lag':>7}"]
     for run in runs:
         meta = run.metadata
         status = str(meta.get("status", "drained")) if run.success else "FAILED"
-        print(
+        if run.interrupted:
+            status = "interrupted"
+        lines.append(
             f"{run.partition_key:24} {status:16} {meta.get('events', 0):>8} "
             f"{meta.get('records', 0):>9} {meta.get('dead_letters', 0):>6} "
             f"{meta.get('lag_after', '?'):>7}"
         )
+    return lines
 
 
 def _status(_args: argparse.Namespace) -> int:

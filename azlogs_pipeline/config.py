@@ -377,6 +377,21 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
     )
 
 
+def load_drain_parallelism(environ: Mapping[str, str] | None = None) -> int:
+    """How many partitions `azlogs run` drains at once (``AZLOGS_DRAIN_PARALLELISM``, a positive
+    whole number; default: the cores this process may use)."""
+    env = _environment(environ)
+    raw = _get(env, "AZLOGS_DRAIN_PARALLELISM")
+    if raw is None:
+        return max(1, len(os.sched_getaffinity(0)))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"AZLOGS_DRAIN_PARALLELISM={raw!r} is not a positive whole number. Use e.g. 4, or "
+            "leave it unset to drain as many partitions at once as there are cores."
+        )
+    return int(raw)
+
+
 DEFAULT_PARTITION_START = "2025-01-01"
 
 

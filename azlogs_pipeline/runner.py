@@ -4,11 +4,14 @@ The runs land in the same Dagster instance the UI reads (``$DAGSTER_HOME``, or `
 with the project's dagster.yaml), so `dagster dev` shows them with their metadata and checks.
 """
 
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -21,10 +24,13 @@ from azlogs_pipeline.config import (
     DagsterPostgres,
     Settings,
     load_dagster_postgres,
+    load_drain_parallelism,
     load_local_tool,
 )
 from azlogs_pipeline.lake.paths import dagster_home_dir
+from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline.stopping import StopRequest
 
 SUMMARY_NAMES = frozenset(
     key.path[-1] for asset in [*HOURLY_SUMMARY_ASSETS, *DAILY_SUMMARY_ASSETS] for key in asset.keys
@@ -81,15 +87,21 @@ def open_instance(data_dir: Path) -> Iterator[dg.DagsterInstance]:
 
 @dataclass(frozen=True)
 class DrainRun:
+    """One drain of one partition; ``interrupted``: stopped (or never started) by a stop request."""
+
     partition_key: str
     success: bool
     run_id: str
     metadata: dict[str, object]
     error: str | None = None
+    interrupted: bool = False
 
 
 _QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 """The runs' full logs are in the Dagster instance; the terminal gets warnings and errors."""
+
+
+_INTERRUPTIONS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str | None:
@@ -99,8 +111,20 @@ def _failure(result: dg.ExecuteInProcessResult) -> str | None:
             error = event.step_failure_data.error
             while error.cause is not None:
                 error = error.cause
-            return error.message.strip()
+            return error.message.strip() or error.cls_name or "interrupted"
     return None
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """True when a step failed because the run was interrupted (a signal to its process)."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error: Any = event.step_failure_data.error
+            while error is not None:
+                if error.cls_name in _INTERRUPTIONS:
+                    return True
+                error = error.cause
+    return False
 
 
 def _materialize(
@@ -122,16 +146,56 @@ def _materialize(
     )
 
 
-def drain_all(instance: dg.DagsterInstance, settings: Settings) -> list[DrainRun]:
-    """Drain every partition of every configured hub, one Dagster run per partition."""
+def drain_one(instance: dg.DagsterInstance, settings: Settings, key: str) -> DrainRun:
+    """Drain one partition in this process, as one Dagster run."""
+    result = _materialize(raw_events, key, instance, settings)
+    metadata: dict[str, object] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+    return DrainRun(
+        key, result.success, result.run_id, metadata, _failure(result), _interrupted(result)
+    )
+
+
+def worker_job(name: str, kind: str, keys: list[str], settings: Settings) -> Job:
+    """A step of `azlogs run` in its own process (worker.py), on the same data dir and instance."""
+    command = [sys.executable, "-m", "azlogs_pipeline.worker", kind, *keys]
+    return Job(name, command, {**os.environ, "AZLOGS_DATA_DIR": str(settings.data_dir)})
+
+
+def _unfinished(outcome: Outcome, what: str, stop: StopRequest | None) -> tuple[str, bool]:
+    """Why a worker gave no result, and whether a stop request is the reason."""
+    stopped = stop is not None and stop.requested.is_set()
+    if not outcome.started:
+        return f"{what} not started: azlogs run was interrupted", True
+    if outcome.killed:
+        return f"{what} was killed: it had not stopped {GRACE_SECONDS:.0f} s after asked to", True
+    return f"the {what} process exited with code {outcome.returncode} without a result", stopped
+
+
+def drain_all(
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    *,
+    parallelism: int | None = None,
+    listener: Listener | None = None,
+    stop: StopRequest | None = None,
+) -> list[DrainRun]:
+    """Drain every partition of every configured hub, one Dagster run per partition, each in its
+    own worker process, at most ``parallelism`` (AZLOGS_DRAIN_PARALLELISM) at once. The runs are
+    recorded in the instance of ``settings.data_dir`` (see `dagster_home`)."""
+    keys = register_eventhub_partitions(instance, settings)
+    jobs = [worker_job(key, "drain", [key], settings) for key in keys]
+    outcomes = run_jobs(jobs, parallelism or load_drain_parallelism(), listener, stop)
     runs = []
-    for key in register_eventhub_partitions(instance, settings):
-        result = _materialize(raw_events, key, instance, settings)
-        metadata: dict[str, object] = {}
-        for event in result.get_asset_materialization_events():
-            materialization = event.materialization
-            metadata = {k: v.value for k, v in materialization.metadata.items()}
-        runs.append(DrainRun(key, result.success, result.run_id, metadata, _failure(result)))
+    for outcome in outcomes:
+        found = [DrainRun(**m["drain"]) for m in outcome.messages if "drain" in m]
+        if found:
+            runs.append(found[-1])
+            continue
+        error, interrupted = _unfinished(outcome, "drain", stop)
+        runs.append(DrainRun(outcome.name, False, "", {}, error, interrupted))
     return runs
 
 
@@ -157,6 +221,7 @@ class BuildRun:
     rows: dict[str, int]
     error: str | None = None
     summary_rows: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
 
 
 def hours_touched(runs: list[DrainRun]) -> list[str]:
@@ -169,17 +234,48 @@ def hours_touched(runs: list[DrainRun]) -> list[str]:
     return hour_partition_keys(hours, HOURLY)
 
 
+def build_days(partition_keys: list[str]) -> list[str]:
+    """The days whose daily summaries follow the builds of these hours."""
+    return sorted({key[: len("YYYY-MM-DD")] for key in partition_keys})
+
+
 def normalize_hours(
-    instance: dg.DagsterInstance, settings: Settings, partition_keys: list[str]
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    partition_keys: list[str],
+    on_run: Callable[[BuildRun], bool] | None = None,
 ) -> list[BuildRun]:
     """Build every table of each given hour, then its hourly summaries, one Dagster run per hour;
-    then the daily summaries of the days those hours fall in, one run per day."""
-    runs = [
-        _build([normalized_tables, *HOURLY_SUMMARY_ASSETS], key, instance, settings)
-        for key in partition_keys
-    ]
-    days = sorted({key[: len("YYYY-MM-DD")] for key in partition_keys})
-    runs += [_build(DAILY_SUMMARY_ASSETS, day, instance, settings) for day in days]
+    then the daily summaries of the days those hours fall in, one run per day. ``on_run`` hears
+    of each run as it ends; when it returns False, no further run starts."""
+    runs: list[BuildRun] = []
+    steps = [([normalized_tables, *HOURLY_SUMMARY_ASSETS], key) for key in partition_keys]
+    steps += [(DAILY_SUMMARY_ASSETS, day) for day in build_days(partition_keys)]
+    for assets, key in steps:
+        runs.append(_build(assets, key, instance, settings))
+        if on_run is not None and not on_run(runs[-1]):
+            break
+    return runs
+
+
+def build_all(
+    settings: Settings,
+    partition_keys: list[str],
+    *,
+    listener: Listener | None = None,
+    stop: StopRequest | None = None,
+) -> list[BuildRun]:
+    """`normalize_hours` in a worker process, which a stop request ends after the run in
+    progress (or by interrupting it: an hour's files are replaced whole or not at all)."""
+    if not partition_keys:
+        return []
+    job = worker_job("builds", "build", partition_keys, settings)
+    (outcome,) = run_jobs([job], 1, listener, stop)
+    runs = [BuildRun(**m["build"]) for m in outcome.messages if "build" in m]
+    stopped = stop is not None and stop.requested.is_set()
+    if outcome.returncode != 0 and not stopped:
+        error, _ = _unfinished(outcome, "build", stop)
+        runs.append(BuildRun("builds", False, "", {}, error))
     return runs
 
 
@@ -194,4 +290,17 @@ def _build(
     }
     tables = {name: count for name, count in rows.items() if name not in SUMMARY_NAMES}
     summaries = {name: count for name, count in rows.items() if name in SUMMARY_NAMES}
-    return BuildRun(key, result.success, result.run_id, tables, _failure(result), summaries)
+    return BuildRun(
+        key,
+        result.success,
+        result.run_id,
+        tables,
+        _failure(result),
+        summaries,
+        _interrupted(result),
+    )
+
+
+def as_message(run: DrainRun | BuildRun) -> dict[str, Any]:
+    """A run as a worker reports it (worker.py), for `DrainRun(**...)` / `BuildRun(**...)`."""
+    return {"drain" if isinstance(run, DrainRun) else "build": asdict(run)}

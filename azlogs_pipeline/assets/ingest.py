@@ -1,11 +1,18 @@
 """`raw_events`: one Dagster partition per Event Hub partition, each drained in its own run."""
 
+import logging
+import time
 from typing import Any
 
 import dagster as dg
 
 from azlogs_pipeline.config import load_partition_start
-from azlogs_pipeline.ingest.drain import DrainResult, drain_partition
+from azlogs_pipeline.ingest.drain import (
+    DrainProgress,
+    DrainResult,
+    ProgressCallback,
+    drain_partition,
+)
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import table_for_category
@@ -17,6 +24,25 @@ CHECK_RETENTION = "nothing_lost_to_retention"
 CHECK_CATEGORIES = "categories_known"
 CHECK_PARTITION_START = "no_records_before_partition_start"
 HOURS_TOUCHED = "hours_touched"
+PROGRESS_LOGGER = logging.getLogger("azlogs_pipeline.progress")
+"""Every progress report of a drain, for a process that shows it live (`azlogs run`'s workers
+attach a handler; elsewhere it has none and drops them)."""
+RUN_LOG_PROGRESS_SECONDS = 30.0
+
+
+def drain_progress_reporter(context: dg.AssetExecutionContext) -> ProgressCallback:
+    """Progress into the run's log every RUN_LOG_PROGRESS_SECONDS (long drains only), and every
+    report to PROGRESS_LOGGER."""
+    logged_at = time.monotonic()
+
+    def report(progress: DrainProgress) -> None:
+        nonlocal logged_at
+        PROGRESS_LOGGER.debug(progress.line(), extra={"drain_progress": progress})
+        if time.monotonic() - logged_at >= RUN_LOG_PROGRESS_SECONDS:
+            logged_at = time.monotonic()
+            context.log.info(f"{context.partition_key}: {progress.line()}")
+
+    return report
 
 
 def dead_letters_check(dead_letters: int) -> dg.AssetCheckResult:
@@ -138,7 +164,7 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     """Drain one Event Hub partition from its blob checkpoint into the raw Parquet lake."""
     eventhub, partition_id = split_partition_key(context.partition_key)
     settings = azlogs.load()
-    result = drain_partition(settings, eventhub, partition_id)
+    result = drain_partition(settings, eventhub, partition_id, drain_progress_reporter(context))
     ensure_catalog(settings.data_dir, table_schemas())
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "

@@ -84,6 +84,40 @@ class DrainResult(LandedTotals):
         self.last_sequence_number = flushed.last_sequence_number
 
 
+@dataclass(frozen=True)
+class DrainProgress:
+    """Where a drain in progress stands: events received of those enqueued when it began."""
+
+    eventhub: str
+    partition_id: str
+    events: int
+    target_events: int
+    records: int
+    elapsed_seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far; None before the first event."""
+        rate = self.events_per_second
+        return max(0, self.target_events - self.events) / rate if rate > 0 else None
+
+    def line(self) -> str:
+        eta = self.eta_seconds
+        share = self.events / self.target_events if self.target_events else 1.0
+        return (
+            f"{self.events:,} of {self.target_events:,} events ({share:.0%}), "
+            f"{self.records:,} records, {self.events_per_second:,.0f} events/s, "
+            + (f"ETA {eta:.0f} s" if eta is not None else "ETA unknown")
+        )
+
+
+ProgressCallback = Callable[[DrainProgress], None]
+
+
 def lost_to_retention(checkpoint: Checkpoint | None, begin_sequence_number: int) -> int:
     """Events between the checkpoint and the oldest event still in the partition."""
     if checkpoint is None:
@@ -94,8 +128,15 @@ def lost_to_retention(checkpoint: Checkpoint | None, begin_sequence_number: int)
 class PartitionDrain:
     """One drain of one (hub, partition); call :meth:`run` once."""
 
-    def __init__(self, settings: Settings, eventhub: str, partition_id: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        eventhub: str,
+        partition_id: str,
+        progress: ProgressCallback | None = None,
+    ) -> None:
         self.settings = settings
+        self.progress = progress
         self.eventhub = eventhub
         self.partition_id = str(partition_id)
         self.limits = settings.drain
@@ -232,16 +273,35 @@ class PartitionDrain:
             name=f"receive-{self.eventhub}-{self.partition_id}",
             daemon=True,
         )
-        deadline = time.monotonic() + limits.max_seconds if limits.max_seconds else None
+        started = time.monotonic()
+        deadline = started + limits.max_seconds if limits.max_seconds else None
+        base = max(intake.last_sequence_number, (self.result.begin_sequence_number or 0) - 1)
+        goal = self.result.target_sequence_number - base
+        if limits.max_events is not None:
+            goal = min(goal, limits.max_events)
         receiver.start()
+        # However the wait ends (done, deadline, an interruption of the run), the in-flight flush
+        # finishes (files, then checkpoint) before the claim is released, and no new one starts.
         try:
-            while not intake.done.wait(0.2):
-                if deadline is not None and time.monotonic() >= deadline:
-                    intake.done.set()
-        finally:
-            self._consumer.close()
-            receiver.join(timeout=60)
-        try:
+            try:
+                while not intake.done.wait(0.2):
+                    if deadline is not None and time.monotonic() >= deadline:
+                        intake.done.set()
+                    if self.progress is not None:
+                        self.progress(
+                            DrainProgress(
+                                self.eventhub,
+                                self.partition_id,
+                                events=max(0, intake.last_sequence_number - base),
+                                target_events=goal,
+                                records=self.result.records + writer.pending_records,
+                                elapsed_seconds=time.monotonic() - started,
+                            )
+                        )
+            finally:
+                intake.done.set()
+                self._consumer.close()
+                receiver.join(timeout=60)
             if receiver.is_alive():
                 raise DrainError(
                     f"the receiver of {self.eventhub} partition {self.partition_id} did not stop; "
@@ -356,6 +416,8 @@ class _Intake:
             return
         self.idle_since = None
         for event in events:
+            if self.done.is_set():
+                return
             seq = event.sequence_number
             if seq <= self.last_sequence_number:
                 continue
@@ -381,6 +443,12 @@ def _body(event: Any) -> bytes:
     return b"".join(event.body)
 
 
-def drain_partition(settings: Settings, eventhub: str, partition_id: str) -> DrainResult:
-    """Drain one partition until caught up with what was enqueued when it began (or a cap)."""
-    return PartitionDrain(settings, eventhub, partition_id).run()
+def drain_partition(
+    settings: Settings,
+    eventhub: str,
+    partition_id: str,
+    progress: ProgressCallback | None = None,
+) -> DrainResult:
+    """Drain one partition until caught up with what was enqueued when it began (or a cap);
+    ``progress`` is called about five times a second while events are received."""
+    return PartitionDrain(settings, eventhub, partition_id, progress).run()

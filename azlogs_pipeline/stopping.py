@@ -1,0 +1,66 @@
+"""Ctrl-C and SIGTERM for a command that runs steps in worker processes (`azlogs run`, `make demo`).
+
+The first signal asks to stop: nothing new starts and the workers are asked to end their step
+safely (see pool.py). A second one kills the workers and exits at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopRequest:
+    """Installed as a context manager on the main thread; workers register with it while they run."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.signum: int | None = None
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def exit_code(self) -> int:
+        """130 after SIGINT, 143 after SIGTERM (the shell's 128 + signal number)."""
+        return 128 + (self.signum or 0)
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum else ""
+
+    def register(self, process: subprocess.Popen[bytes]) -> None:
+        self._children.add(process)
+
+    def unregister(self, process: subprocess.Popen[bytes]) -> None:
+        self._children.discard(process)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            self.requested.set()
+            return
+        for child in list(self._children):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
+        os._exit(self.exit_code)
+
+    def __enter__(self) -> StopRequest:
+        for signum in SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
