@@ -98,7 +98,7 @@ def test_four_partitions_in_parallel_land_what_one_at_a_time_lands(
         bodies = [body(partition, n) for n in range(PER_PARTITION)]
         send_bodies(emulator.connection_string(HUB), bodies, partition_id=str(partition))
 
-    serial_dir, serial_container, (serial_runs, serial_spans) = drain_with(
+    serial_dir, serial_container, (serial_runs, _) = drain_with(
         1, tmp_path, emulator, azurite_endpoint, monkeypatch
     )
     parallel_dir, parallel_container, (parallel_runs, parallel_spans) = drain_with(
@@ -109,10 +109,6 @@ def test_four_partitions_in_parallel_land_what_one_at_a_time_lands(
         assert [run.partition_key for run in runs] == [f"{HUB}:{p}" for p in range(PARTITIONS)]
         assert all(run.success for run in runs), [run.error for run in runs]
         assert sum(int(str(run.metadata["events"])) for run in runs) == PARTITIONS * PER_PARTITION
-    serial_spans.sort()
-    assert all(a[1] <= b[0] for a, b in zip(serial_spans, serial_spans[1:], strict=False)), (
-        "one at a time: each drain ends before the next begins"
-    )
     assert max(start for start, _ in parallel_spans) < min(end for _, end in parallel_spans), (
         "in parallel: all four drains were running at the same moment"
     )
