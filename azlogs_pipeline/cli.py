@@ -194,7 +194,7 @@ def _run(_args: argparse.Namespace) -> int:
             "run `azlogs run` again",
             file=sys.stderr,
         )
-        return stop.exit_code
+        stop.exit_now()
     if any(hour.success for hour in hours):
         from azlogs_pipeline.summarize.report import print_report
 

@@ -25,7 +25,7 @@ import orjson
 
 from azlogs_pipeline.stopping import StopRequest
 
-GRACE_SECONDS = 8.0
+GRACE_SECONDS = 6.0
 
 
 @dataclass(frozen=True)
