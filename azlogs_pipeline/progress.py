@@ -82,6 +82,7 @@ class LiveDisplay(PlainDisplay):
                 detail=f"{state}: {meta.get('events', 0):,} events, "
                 f"{meta.get('records', 0):,} records",
             )
+            self.progress.refresh()
         elif "build" in message:
             key = message["build"]["partition_key"]
             name = "days" if len(key) == len("YYYY-MM-DD") else "hours"
@@ -91,6 +92,7 @@ class LiveDisplay(PlainDisplay):
             total = int(self.progress.tasks[task].total or 0)
             what = "hours built" if name == "hours" else "days of daily summaries"
             self.progress.update(task, detail=f"{done} of {total} {what}")
+            self.progress.refresh()
 
 
 Display = PlainDisplay
