@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from azlogs_pipeline.ingest.parsing import parse_event
+from azlogs_pipeline.ingest.parsing import ParsedEvent, parse_event
 from azlogs_pipeline.ingest.records import RecordFields
 from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
 from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
@@ -318,11 +318,16 @@ class RawBatchWriter:
         sequence_number: int,
         offset: str | int | None,
         enqueued_time: datetime,
+        note: str | None = None,
+        dead_letter_reason: str | None = None,
     ) -> EventOutcome:
         """Parse one event and buffer its records and/or its dead letter.
 
-        Never raises on bad input; raises ValueError if sequence numbers do not increase (a
-        caller bug that would break file naming).
+        `note` is added to a dead-letter reason (how the bytes were taken from the event);
+        `dead_letter_reason` dead-letters the bytes without parsing them. Never raises on bad
+        input, even on a parser bug (the event is dead-lettered with the exception's name);
+        raises ValueError if sequence numbers do not increase (a caller bug that would break file
+        naming).
         """
         if self._last_seen_seq is not None and sequence_number <= self._last_seen_seq:
             raise ValueError(
@@ -333,7 +338,15 @@ class RawBatchWriter:
         body = bytes(body)
         enqueued = _as_utc(enqueued_time)
         position = (sequence_number, None if offset is None else str(offset), enqueued)
-        parsed = parse_event(body, enqueued)
+        if dead_letter_reason is not None:
+            parsed = ParsedEvent([], [], [], dead_letter_reason)
+        else:
+            try:
+                parsed = parse_event(body, enqueued)
+            except Exception as exc:
+                parsed = ParsedEvent(
+                    [], [], [], f"parsing failed unexpectedly ({type(exc).__name__}: {exc})"
+                )
         pending = self._pending
         event = len(pending.events)
         for fields, index, repaired in zip(
@@ -344,6 +357,7 @@ class RawBatchWriter:
         pending.body_bytes += len(body)
         reason = parsed.dead_letter_reason
         if reason is not None:
+            reason = reason if note is None else f"{reason} ({note})"
             pending.dead_letters.append((*position, reason, body))
             pending.buffered_bytes += len(body)
         return EventOutcome(len(parsed.fields), sum(parsed.repaired), reason)

@@ -26,6 +26,7 @@ from azure.core.exceptions import AzureError
 
 from azlogs_pipeline.config import Settings
 from azlogs_pipeline.ingest.batch import FlushSummary, LandedTotals, RawBatchWriter, SealedBatch
+from azlogs_pipeline.ingest.bodies import EventBody, event_body
 from azlogs_pipeline.ingest.clients import (
     checkpoint_namespace,
     ensure_container,
@@ -421,11 +422,14 @@ class _Intake:
             seq = event.sequence_number
             if seq <= self.last_sequence_number:
                 continue
+            body = _body(event)
             self.writer.add_event(
-                _body(event),
+                body.data,
                 sequence_number=seq,
                 offset=event.offset,
                 enqueued_time=event.enqueued_time,
+                note=body.note,
+                dead_letter_reason=body.dead_letter_reason,
             )
             self.last_sequence_number = seq
             if self.writer.is_full:
@@ -438,9 +442,18 @@ class _Intake:
             self.done.set()
 
 
-def _body(event: Any) -> bytes:
-    """The event's bytes as sent (the Data sections joined), whatever they contain."""
-    return b"".join(event.body)
+def _body(event: Any) -> EventBody:
+    """The event's bytes whatever its body section (see `ingest.bodies`); should even that fail,
+    empty bytes dead-lettered with the reason, so that one event can never stop its partition."""
+    try:
+        return event_body(event)
+    except Exception as exc:
+        return EventBody(
+            b"",
+            "unreadable",
+            "no bytes could be taken",
+            f"taking the event's body failed ({type(exc).__name__}: {exc})",
+        )
 
 
 def drain_partition(
