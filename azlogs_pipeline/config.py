@@ -7,6 +7,7 @@ are never quoted in an error message.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -20,6 +21,10 @@ from dotenv import dotenv_values
 DEFAULT_CONTAINER = "azurelogs"
 DEFAULT_CONSUMER_GROUP = "$Default"
 DEFAULT_DATA_DIR = "./data"
+DEFAULT_RETRY_TOTAL = 3
+DEFAULT_RETRY_TIMEOUT = 60.0
+DEFAULT_DRAIN_MAX_SECONDS = 3600.0
+"""Wall-clock safety bound of one drain: it stops, lands what it has and resumes next run."""
 
 StartPosition = Literal["earliest", "latest"]
 Transport = Literal["amqp", "websocket"]
@@ -84,6 +89,12 @@ class EventHubSettings:
     fully_qualified_namespace: str | None = None
     transport: Transport = "amqp"
     start_position: StartPosition = "earliest"
+    retry_total: int = DEFAULT_RETRY_TOTAL
+    """The SDK's retries of one failed operation (AZLOGS_EVENTHUB_RETRY_TOTAL)."""
+    retry_timeout: float = DEFAULT_RETRY_TIMEOUT
+    """Longest a drain goes without a word from Event Hubs (AZLOGS_EVENTHUB_RETRY_TIMEOUT): the
+    SDK reconnects a lost link inside its receive loop without ever reporting it, so past this
+    the drain gives up with an error naming the hub and partition."""
 
     @property
     def uses_entra_id(self) -> bool:
@@ -111,7 +122,7 @@ class DrainSettings:
     """How much one drain of one partition may do, and how big its flushes are."""
 
     max_events: int | None = None
-    max_seconds: float | None = None
+    max_seconds: float = DEFAULT_DRAIN_MAX_SECONDS
     flush_records: int = 50_000
     flush_bytes: int = 32 * 1024 * 1024
     receive_batch: int = 50
@@ -207,6 +218,16 @@ def _eventhub(env: Mapping[str, str]) -> EventHubSettings:
         start_position=_choice(  # type: ignore[arg-type]
             env, "AZLOGS_START_POSITION", "earliest", ("earliest", "latest")
         ),
+        retry_total=_count(
+            env, "AZLOGS_EVENTHUB_RETRY_TOTAL", DEFAULT_RETRY_TOTAL, "Default 3 retries."
+        ),
+        retry_timeout=_number(
+            env,
+            "AZLOGS_EVENTHUB_RETRY_TIMEOUT",
+            DEFAULT_RETRY_TIMEOUT,
+            "Seconds a drain waits for a lost Event Hubs connection; default 60.",
+        )
+        or DEFAULT_RETRY_TIMEOUT,
     )
 
 
@@ -356,9 +377,18 @@ def _number(env: Mapping[str, str], name: str, default: float | None, hint: str)
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{name}={raw!r} is not a positive number. {hint}")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, hint: str) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}={raw!r} is not a whole number (0 or more). {hint}")
+    return int(raw)
 
 
 def _drain(env: Mapping[str, str]) -> DrainSettings:
@@ -370,8 +400,13 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
     return DrainSettings(
         max_events=int(max_events) if max_events else None,
         max_seconds=_number(
-            env, "AZLOGS_DRAIN_MAX_SECONDS", None, "Leave it unset to drain until caught up."
-        ),
+            env,
+            "AZLOGS_DRAIN_MAX_SECONDS",
+            DEFAULT_DRAIN_MAX_SECONDS,
+            "Default 3600: a drain stops after an hour, lands what it has and the next run "
+            "resumes.",
+        )
+        or DEFAULT_DRAIN_MAX_SECONDS,
         flush_records=int(flush_records or 50_000),
         flush_bytes=int((flush_mb or 32) * 1024 * 1024),
     )

@@ -127,8 +127,26 @@ def test_drain_limits() -> None:
     assert settings.drain.max_seconds == 30
     assert settings.drain.flush_bytes == 8 * 1024 * 1024
     assert load_settings(BASE).drain.max_events is None
+    assert load_settings(BASE).drain.max_seconds == 3600, "a drain is bounded by default"
     with pytest.raises(ConfigError, match="AZLOGS_DRAIN_MAX_EVENTS"):
         load_settings({**BASE, "AZLOGS_DRAIN_MAX_EVENTS": "lots"})
+
+
+def test_event_hub_retry_policy() -> None:
+    default = load_settings(BASE).eventhub
+    assert (default.retry_total, default.retry_timeout) == (3, 60)
+    tuned = load_settings(
+        {**BASE, "AZLOGS_EVENTHUB_RETRY_TOTAL": "0", "AZLOGS_EVENTHUB_RETRY_TIMEOUT": "7.5"}
+    ).eventhub
+    assert (tuned.retry_total, tuned.retry_timeout) == (0, 7.5)
+    for name, value in [
+        ("AZLOGS_EVENTHUB_RETRY_TOTAL", "-1"),
+        ("AZLOGS_EVENTHUB_RETRY_TOTAL", "three"),
+        ("AZLOGS_EVENTHUB_RETRY_TIMEOUT", "0"),
+        ("AZLOGS_EVENTHUB_RETRY_TIMEOUT", "inf"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            load_settings({**BASE, name: value})
 
 
 def test_archive_defaults_to_the_checkpoint_account_without_event_hub_settings() -> None:

@@ -29,6 +29,14 @@ def _account_credential(account_name: str | None, account_key: Secret | None) ->
     return _credential()
 
 
+def _retry(settings: EventHubSettings) -> dict[str, Any]:
+    """The SDK's retry policy: a few quick retries, each back-off well inside the drain's bound."""
+    return {
+        "retry_total": settings.retry_total,
+        "retry_backoff_max": min(30.0, settings.retry_timeout / 2),
+    }
+
+
 def _transport(settings: EventHubSettings) -> TransportType:
     return (
         TransportType.AmqpOverWebsocket if settings.transport == "websocket" else TransportType.Amqp
@@ -39,7 +47,10 @@ def make_producer(settings: EventHubSettings, hub: str) -> EventHubProducerClien
     """A producer for one Event Hub."""
     if settings.connection_string is not None:
         return EventHubProducerClient.from_connection_string(
-            settings.connection_string.get(), eventhub_name=hub, transport_type=_transport(settings)
+            settings.connection_string.get(),
+            eventhub_name=hub,
+            transport_type=_transport(settings),
+            **_retry(settings),
         )
     assert settings.fully_qualified_namespace is not None
     return EventHubProducerClient(
@@ -47,6 +58,7 @@ def make_producer(settings: EventHubSettings, hub: str) -> EventHubProducerClien
         hub,
         _credential(),
         transport_type=_transport(settings),
+        **_retry(settings),
     )
 
 
@@ -59,6 +71,7 @@ def make_consumer(
         "eventhub_name": hub,
         "transport_type": _transport(settings),
         "checkpoint_store": checkpoint_store,
+        **_retry(settings),
         **kwargs,
     }
     if settings.connection_string is not None:

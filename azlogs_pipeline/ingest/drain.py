@@ -185,14 +185,14 @@ class PartitionDrain:
         self._claim.acquire()
         checkpoint = self._read_checkpoint()
         self.result.checkpoint_before = checkpoint
-        props = self._consumer.get_partition_properties(self.partition_id)
+        props = self._partition_properties()
         self.result.begin_sequence_number = props["beginning_sequence_number"]
         self.result.target_sequence_number = props["last_enqueued_sequence_number"]
         self._report_retention(checkpoint, props)
         position = self._start_position(checkpoint, props)
         if position is not None:
             self._receive(position, checkpoint)
-        after = self._consumer.get_partition_properties(self.partition_id)
+        after = self._partition_properties()
         done = self.result.checkpoint_after or checkpoint
         self.result.lag_after = lag(
             done.sequence_number if done else None,
@@ -200,6 +200,30 @@ class PartitionDrain:
             after["last_enqueued_sequence_number"],
             after["is_empty"],
         )
+
+    def _partition_properties(self) -> dict[str, Any]:
+        """The partition's properties within AZLOGS_EVENTHUB_RETRY_TIMEOUT: a host that accepts
+        connections but never answers holds the SDK's connect forever."""
+        timeout = self.settings.eventhub.retry_timeout
+        answer: Future[dict[str, Any]] = Future()
+
+        def ask() -> None:
+            try:
+                answer.set_result(self._consumer.get_partition_properties(self.partition_id))
+            except BaseException as exc:
+                answer.set_exception(exc)
+
+        threading.Thread(target=ask, name=f"properties-{self.partition_id}", daemon=True).start()
+        try:
+            return answer.result(timeout=timeout)
+        except TimeoutError:
+            raise DrainError(
+                f"Event Hubs did not answer for {timeout:.0f} s when asked for {self.eventhub} "
+                f"partition {self.partition_id}'s properties. Nothing after the last checkpoint "
+                "was lost; check that the namespace is reachable (AZLOGS_EVENTHUB_CONNECTION_STRING "
+                "/ AZLOGS_EVENTHUB_NAMESPACE) and run the drain again, or wait longer with "
+                "AZLOGS_EVENTHUB_RETRY_TIMEOUT."
+            ) from None
 
     def _read_checkpoint(self) -> Checkpoint | None:
         for item in self._store.list_checkpoints(
@@ -275,7 +299,7 @@ class PartitionDrain:
             daemon=True,
         )
         started = time.monotonic()
-        deadline = started + limits.max_seconds if limits.max_seconds else None
+        deadline = started + limits.max_seconds
         base = max(intake.last_sequence_number, (self.result.begin_sequence_number or 0) - 1)
         goal = self.result.target_sequence_number - base
         if limits.max_events is not None:
@@ -286,8 +310,18 @@ class PartitionDrain:
         try:
             try:
                 while not intake.done.wait(0.2):
-                    if deadline is not None and time.monotonic() >= deadline:
+                    if time.monotonic() >= deadline:
+                        log.warning(
+                            "%s partition %s: the drain reached its bound of %.0f s "
+                            "(AZLOGS_DRAIN_MAX_SECONDS); it lands what it has and the next run "
+                            "resumes.",
+                            self.eventhub,
+                            self.partition_id,
+                            limits.max_seconds,
+                        )
                         intake.done.set()
+                    elif intake.silent_for() > self.settings.eventhub.retry_timeout:
+                        intake.fail(self._connection_lost(checkpoint))
                     if self.progress is not None:
                         self.progress(
                             DrainProgress(
@@ -310,7 +344,7 @@ class PartitionDrain:
                 )
             if intake.errors:
                 error = intake.errors[0]
-                if isinstance(error, OwnershipLost):
+                if isinstance(error, OwnershipLost | DrainError):
                     raise error
                 if isinstance(error, AzureError):
                     raise explain(error, self.settings, self.eventhub) from error
@@ -322,6 +356,18 @@ class PartitionDrain:
             self._flush(writer, wait=True)
         finally:
             self._flusher.shutdown(wait=True)
+
+    def _connection_lost(self, checkpoint: Checkpoint | None) -> DrainError:
+        timeout = self.settings.eventhub.retry_timeout
+        done = self.result.checkpoint_after or checkpoint
+        where = f"sequence {done.sequence_number}" if done else "the partition's start"
+        return DrainError(
+            f"lost the connection to Event Hubs while receiving {self.eventhub} partition "
+            f"{self.partition_id}: no answer for {timeout:.0f} s while the SDK kept reconnecting. "
+            f"Everything up to the checkpoint at {where} is in the lake and the next run resumes "
+            "from there. Check that the namespace is reachable (AZLOGS_EVENTHUB_CONNECTION_STRING "
+            "/ AZLOGS_EVENTHUB_NAMESPACE), or wait longer with AZLOGS_EVENTHUB_RETRY_TIMEOUT."
+        )
 
     def _flush(self, writer: RawBatchWriter, wait: bool = False) -> None:
         """Seal the batch and write it on the flusher thread while receiving goes on.
@@ -395,19 +441,32 @@ class _Intake:
         self.idle_since: float | None = None
         self.done = threading.Event()
         self.errors: list[BaseException] = []
+        self._heard = time.monotonic()
+        self._busy = False
+
+    def silent_for(self) -> float:
+        """Seconds since the SDK last called back (it does every poll, even with no events while
+        connected); 0 while a callback is still working, e.g. waiting on a slow flush."""
+        return 0.0 if self._busy else time.monotonic() - self._heard
+
+    def fail(self, error: BaseException) -> None:
+        self.errors.append(error)
+        self.done.set()
 
     def on_batch(self, _context: Any, events: list[Any]) -> None:
         if self.done.is_set():
             return
+        self._busy = True
         try:
             self._take(events)
         except BaseException as exc:
-            self.errors.append(exc)
-            self.done.set()
+            self.fail(exc)
+        finally:
+            self._heard = time.monotonic()
+            self._busy = False
 
     def on_error(self, _context: Any, error: BaseException) -> None:
-        self.errors.append(error)
-        self.done.set()
+        self.fail(error)
 
     def _take(self, events: list[Any]) -> None:
         if not events:
