@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser test test-fast demo ui lint format bench clean stack-down
+.PHONY: setup browser test test-fast demo ui lint format docs bench clean stack-down
 
 setup: $(STAMP) node_modules/.package-lock.json
 
@@ -43,6 +43,10 @@ demo: setup
 
 ui: setup
 	$(BIN)/python -m azlogs_pipeline.ui
+
+# docs/queries.md: its query sections rendered from azlogs_pipeline/queries/sql/*.sql.
+docs: setup
+	$(BIN)/python -m azlogs_pipeline.queries.docs docs/queries.md
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from azlogs_pipeline.config import ConfigError
+from azlogs_pipeline.desk import FORMATS
 
 if TYPE_CHECKING:
+    import duckdb
+
     from azlogs_pipeline.publish import PublishResult
     from azlogs_pipeline.runner import BuildRun, DrainRun
 
@@ -258,45 +261,66 @@ def _status(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _sql(args: argparse.Namespace) -> int:
+def _open_catalog() -> duckdb.DuckDBPyConnection:
     from azlogs_pipeline.config import load_data_dir
     from azlogs_pipeline.lake.catalog import connect_read_only
 
     try:
-        con = connect_read_only(load_data_dir())
+        return connect_read_only(load_data_dir())
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    with con:
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.desk.results import QueryFailed, run_script
+    from azlogs_pipeline.lake.catalog import ReadOnlyError
+
+    if args.file and args.query:
+        raise UsageError("give either a statement or -f FILE.sql, not both")
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"{path} is not a file: give -f a file of SQL statements")
+        sql = path.read_text(encoding="utf-8")
+    elif args.query is not None:
+        sql = args.query
+    elif not sys.stdin.isatty():
+        sql = sys.stdin.read()
+    else:
+        raise UsageError("give a statement, -f FILE.sql, or SQL on standard input")
+    with _open_catalog() as con:
         try:
-            relation = con.sql(args.query)
-        except Exception as exc:
-            raise UsageError(f"the query failed: {exc}") from exc
-        if relation is None:
-            return 0
-        columns = relation.columns
-        rows = relation.fetchall()
-    _print_rows(columns, rows, args.format)
+            run_script(con, sql, args.format, sys.stdout)
+        except (ReadOnlyError, QueryFailed) as exc:
+            raise UsageError(str(exc)) from exc
     return 0
 
 
-def _print_rows(columns: list[str], rows: list[tuple[object, ...]], fmt: str) -> None:
-    if fmt == "json":
-        import orjson
+def _query(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.desk.results import QueryFailed, print_rows, run_bound
+    from azlogs_pipeline.queries import PARAMETERS, QueryError, bind, ready_queries, ready_query
 
-        for row in rows:
-            print(orjson.dumps(dict(zip(columns, row, strict=True)), default=str).decode())
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    else:
-        from azlogs_pipeline.summarize.report import text_table
-
-        for line in text_table(columns, rows, rule=True):
-            print(line)
-        print(f"({len(rows)} rows)")
+    if args.name == "list":
+        rows = [
+            (q.name, q.usage().removeprefix(f"azlogs query {q.name}").strip(), q.title)
+            for q in ready_queries()
+        ]
+        print_rows(["name", "options", "answers"], rows, args.format)
+        return 0
+    try:
+        query = ready_query(args.name)
+        params = bind(query, {name: getattr(args, name) for name in PARAMETERS}, datetime.now(UTC))
+    except QueryError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.sql:
+        print(query.sql + ";")
+        return 0
+    with _open_catalog() as con:
+        try:
+            run_bound(con, query.sql, params, args.format, sys.stdout)
+        except QueryFailed as exc:
+            raise UsageError(f"{query.name}: {exc}") from exc
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -353,10 +377,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.set_defaults(handler=_status)
 
-    sql = commands.add_parser("sql", help="query the catalog (azlogs.duckdb), read-only")
-    sql.add_argument("query")
-    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql = commands.add_parser(
+        "sql",
+        help="query the catalog (azlogs.duckdb) read-only: a statement, a file, standard input",
+    )
+    sql.add_argument("query", nargs="?", help="SQL statement(s) to run")
+    sql.add_argument("-f", "--file", help="run the statements of this .sql file")
+    sql.add_argument("--format", choices=FORMATS, default="table")
     sql.set_defaults(handler=_sql)
+
+    from azlogs_pipeline.queries import PARAMETERS
+
+    query = commands.add_parser(
+        "query",
+        help="run a ready query by name (`azlogs query list`; docs/queries.md)",
+    )
+    query.add_argument("name", help="ready query name, or `list`")
+    for parameter in PARAMETERS.values():
+        query.add_argument(f"--{parameter.name}", metavar=parameter.metavar, help=parameter.help)
+    query.add_argument("--format", choices=FORMATS, default="table")
+    query.add_argument("--sql", action="store_true", help="print the query's SQL, run nothing")
+    query.set_defaults(handler=_query)
     return parser
 
 

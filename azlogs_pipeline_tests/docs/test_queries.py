@@ -1,5 +1,6 @@
-"""docs/queries.md: every ready query runs on the read-only catalog of a generated lake, returns the
-columns it promises and finds what the generator put there.
+"""The ready queries (`azlogs query NAME`, docs/queries.md): every one runs on the read-only
+catalog of a generated lake with its options bound, returns the columns it promises and finds what
+the generator put there; docs/queries.md is rendered from them; an option is data, never SQL.
 
 The lake is built the way the pipeline builds it: generator records -> raw lake -> normalized
 tables of every hour -> every summary partition -> catalog. Expected entities come from the
@@ -16,14 +17,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog, read_only_statements
 from azlogs_pipeline.local.generator import GeneratorOptions, generate
 from azlogs_pipeline.normalize.hour import build_hour
 from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.queries import PARAMETERS, QueryError, ReadyQuery, bind, ready_queries
+from azlogs_pipeline.queries.docs import render
 from azlogs_pipeline.summarize.build import build_summary
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES
+from azlogs_pipeline_tests.desk.conftest import azlogs
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "queries.md"
@@ -31,37 +36,8 @@ START = datetime(2025, 3, 1, 6, tzinfo=UTC)
 HOURS = 6
 OPTIONS = GeneratorOptions(records=3_000, hours=HOURS, seed=3, start=START)
 CA_CODES = {53003, 53000, 53001, 53002}
-
-
-@dataclass(frozen=True)
-class Query:
-    number: str
-    title: str
-    columns: tuple[str, ...]
-    sql: str
-
-
-def parse_queries(text: str) -> list[Query]:
-    """Each `## ` section: its title, its `Returns:` columns and its one ```sql block."""
-    queries = []
-    for section in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
-        title = section.splitlines()[0].strip()
-        returns = re.search(r"^Returns: (.+)$", section, flags=re.MULTILINE)
-        blocks = re.findall(r"^```sql\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
-        assert returns and len(blocks) == 1, f"section {title!r}: one Returns: line, one sql block"
-        number = re.match(r"(\d+)\. ", title)
-        queries.append(
-            Query(
-                number.group(1) if number else "extra",
-                title,
-                tuple(re.findall(r"`([^`]+)`", returns.group(1))),
-                blocks[0],
-            )
-        )
-    return queries
-
-
-QUERIES = parse_queries(DOC.read_text(encoding="utf-8"))
+NOW = START + timedelta(hours=HOURS + 1)
+QUERIES = ready_queries()
 
 
 @dataclass(frozen=True)
@@ -87,12 +63,13 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     return Lake(data_dir, generated.ground_truth, generated.records)
 
 
-def run(lake: Lake, query: Query) -> list[dict[str, Any]]:
+def run(lake: Lake, query: ReadyQuery, **options: str | None) -> list[dict[str, Any]]:
     with connect_read_only(lake.data_dir) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        relation = con.sql(query.sql)
-        columns, rows = relation.columns, relation.fetchall()
-    assert tuple(columns) == query.columns, f"{query.title}: columns differ from its Returns: line"
+        read_only_statements(con, query.sql)
+        cursor = con.execute(query.sql, bind(query, options, NOW))
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    assert tuple(columns) == query.returns, f"{query.name}: columns differ from its returns: line"
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -225,31 +202,148 @@ def check_top(lake: Lake, rows: list[dict[str, Any]]) -> None:
     assert rows
 
 
+def check_user_activity(lake: Lake, rows: list[dict[str, Any]]) -> None:
+    user = activity_user(lake).lower()
+    sent = len(  # the generator sends some records twice: the table holds each once
+        {p["id"] for p in signin_props(lake) if str(p.get("userPrincipalName", "")).lower() == user}
+    )
+    signins = [r for r in rows if r["source"] == "signin"]
+    assert sent and len(signins) == sent
+    assert [r["event_time"] for r in rows] == sorted(r["event_time"] for r in rows)
+
+
+def check_detections(lake: Lake, rows: list[dict[str, Any]]) -> None:
+    kinds = {r["detection"] for r in rows}
+    for kind in ("password_spray", "distributed_brute_force", "mfa_fatigue", "impossible_travel"):
+        assert scenario(lake, kind)["entity"].lower() in lowered(
+            r["entity"] for r in rows if r["detection"] == kind
+        )
+    assert {"new_country", "legacy_auth_success"} <= kinds
+    assert {r["severity"] for r in rows} <= {"medium", "high"}
+
+
+def activity_user(lake: Lake) -> str:
+    return str(scenario(lake, "distributed_brute_force")["entity"])
+
+
 CHECKS: dict[str, Callable[[Lake, list[dict[str, Any]]], None]] = {
-    "1": check_failures_by_dimension,
-    "2": detection_check("password_spray", "ip_address"),
-    "3": detection_check("distributed_brute_force", "user"),
-    "4": detection_check("new_country", "user"),
-    "5": detection_check("impossible_travel", "user"),
-    "6": check_legacy,
-    "7": check_mfa,
-    "8": check_ca_failures,
-    "9": check_lockouts,
-    "10": check_high_risk,
-    "11": check_risky_users,
-    "12": check_risk_days,
-    "13": check_privileged_and_cross_tenant,
-    "14": check_audit,
-    "extra": check_top,
+    "failed-signins": check_failures_by_dimension,
+    "password-spray": detection_check("password_spray", "ip_address"),
+    "brute-force": detection_check("distributed_brute_force", "user"),
+    "new-country": detection_check("new_country", "user"),
+    "impossible-travel": detection_check("impossible_travel", "user"),
+    "legacy-auth": check_legacy,
+    "mfa-denials": check_mfa,
+    "conditional-access-failures": check_ca_failures,
+    "lockouts": check_lockouts,
+    "high-risk-signins": check_high_risk,
+    "risky-users": check_risky_users,
+    "risk-detections": check_risk_days,
+    "privileged-single-factor": check_privileged_and_cross_tenant,
+    "audit-highlights": check_audit,
+    "top-risky-users": check_top,
+    "user-activity": check_user_activity,
+    "detections": check_detections,
 }
 
 
-def test_the_doc_answers_every_analyst_question() -> None:
-    assert [q.number for q in QUERIES if q.number != "extra"] == [str(n) for n in range(1, 15)]
+def test_every_analyst_question_has_a_ready_query_and_every_query_a_check() -> None:
+    assert [q.question for q in QUERIES if q.question is not None] == list(range(1, 15))
+    assert {q.name for q in QUERIES} == set(CHECKS)
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=[f"q{q.number}" for q in QUERIES])
-def test_query_runs_and_finds_what_the_generator_sent(lake: Lake, query: Query) -> None:
+def test_docs_are_rendered_from_the_ready_queries() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    assert render(text) == text, "docs/queries.md is out of date with the .sql files: run make docs"
+    for query in QUERIES:
+        assert f"`{query.usage()}`" in text
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+def test_every_parameter_is_bound_in_the_sql(query: ReadyQuery) -> None:
+    assert set(re.findall(r"\$([a-z_]+)", query.sql)) == set(query.params)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+def test_query_runs_and_finds_what_the_generator_sent(lake: Lake, query: ReadyQuery) -> None:
     assert lake.truth["skipped_scenarios"] == []
-    rows = run(lake, query)
-    CHECKS[query.number](lake, rows)
+    options = {"user": activity_user(lake)} if "user" in query.required else {}
+    rows = run(lake, query, **options)
+    CHECKS[query.name](lake, rows)
+
+
+def query(name: str) -> ReadyQuery:
+    [found] = [q for q in QUERIES if q.name == name]
+    return found
+
+
+def test_options_filter(lake: Lake) -> None:
+    user = activity_user(lake)
+    everything = run(lake, query("failed-signins"))
+    mine = run(lake, query("failed-signins"), user=user.upper())
+    assert {r["value"].lower() for r in mine if r["dimension"] == "user"} == {user.lower()}
+    assert sum(r["failures"] for r in mine) < sum(r["failures"] for r in everything)
+    since = START + timedelta(hours=3)
+    recent = run(lake, query("failed-signins"), since=since.isoformat())
+    assert recent and min(r["hour"] for r in recent) >= since
+    assert run(lake, query("failed-signins"), since="1h") == []  # NOW is an hour past the data
+    assert run(lake, query("failed-signins"), since=f"{HOURS + 1}h") == everything
+    high = run(lake, query("detections"), severity="high")
+    assert high and {r["severity"] for r in high} == {"high"}
+    assert len(run(lake, query("detections"), severity="medium")) > len(high)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x' OR '1'='1",
+        "' OR 1=1 --",
+        "'); COPY (SELECT 1) TO '/tmp/azlogs-injected.csv'; --",
+        '" OR ""="',
+    ],
+)
+def test_an_option_is_data_not_sql(lake: Lake, value: str) -> None:
+    for name in ("failed-signins", "user-activity", "audit-highlights"):
+        assert run(lake, query(name), user=value) == [], name
+    assert not Path("/tmp/azlogs-injected.csv").exists()
+    with pytest.raises(QueryError, match="--severity"):
+        bind(query("detections"), {"severity": "high' OR '1'='1"}, NOW)
+    with pytest.raises(QueryError, match="--since"):
+        bind(query("detections"), {"since": "1d; DROP TABLE x"}, NOW)
+
+
+def test_a_query_refuses_options_it_does_not_take_and_needs_its_required_ones() -> None:
+    with pytest.raises(QueryError, match="top-risky-users does not take --user"):
+        bind(query("top-risky-users"), {"user": "alice@contoso.com"}, NOW)
+    with pytest.raises(QueryError, match="user-activity needs --user"):
+        bind(query("user-activity"), dict.fromkeys(PARAMETERS), NOW)
+
+
+def test_azlogs_query_command(lake: Lake) -> None:
+    listed = azlogs(lake.data_dir, "query", "list", "--format", "csv")
+    assert listed.returncode == 0
+    assert [line.split(",")[0] for line in listed.stdout.splitlines()[1:]] == [
+        q.name for q in QUERIES
+    ]
+    high = azlogs(lake.data_dir, "query", "detections", "--severity", "high", "--format", "json")
+    assert high.returncode == 0, high.stderr
+    rows = [orjson.loads(line) for line in high.stdout.splitlines()]
+    assert rows and {r["severity"] for r in rows} == {"high"}
+    user = activity_user(lake)
+    table = azlogs(lake.data_dir, "query", "user-activity", "--user", user, "--since", "2025-03-01")
+    assert table.returncode == 0 and table.stdout.splitlines()[0].split()[:2] == [
+        "event_time",
+        "source",
+    ]
+    injected = azlogs(lake.data_dir, "query", "failed-signins", "--user", "x' OR '1'='1")
+    assert injected.returncode == 0 and injected.stdout.splitlines()[-1] == "(0 rows)"
+    shown = azlogs(lake.data_dir, "query", "mfa-denials", "--sql")
+    assert shown.stdout.strip() == query("mfa-denials").sql + ";"
+    for args, message in [
+        (("nope",), "no ready query named 'nope'. Ready queries: failed-signins"),
+        (("top-risky-users", "--user", "a@b.c"), "does not take --user"),
+        (("user-activity",), "user-activity needs --user: azlogs query user-activity --user UPN"),
+        (("detections", "--since", "yesterday"), "--since 'yesterday' is neither an age"),
+    ]:
+        refused = azlogs(lake.data_dir, "query", *args)
+        assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
