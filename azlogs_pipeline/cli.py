@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from azlogs_pipeline.config import ConfigError
 from azlogs_pipeline.desk import FORMATS
@@ -275,8 +275,10 @@ def _sql(args: argparse.Namespace) -> int:
     from azlogs_pipeline.desk.results import QueryFailed, run_script
     from azlogs_pipeline.lake.catalog import ReadOnlyError
 
-    if args.file and args.query:
-        raise UsageError("give either a statement or -f FILE.sql, not both")
+    if sum(x is not None for x in (args.query, args.file, args.schema)) > 1:
+        raise UsageError("give one of: a statement, -f FILE.sql, --schema [VIEW]")
+    if args.schema is not None:
+        return _schema(args.schema or None)
     if args.file:
         path = Path(args.file)
         if not path.is_file():
@@ -287,13 +289,39 @@ def _sql(args: argparse.Namespace) -> int:
     elif not sys.stdin.isatty():
         sql = sys.stdin.read()
     else:
-        raise UsageError("give a statement, -f FILE.sql, or SQL on standard input")
+        return _shell()
     with _open_catalog() as con:
         try:
             run_script(con, sql, args.format, sys.stdout)
         except (ReadOnlyError, QueryFailed) as exc:
             raise UsageError(str(exc)) from exc
     return 0
+
+
+def _schema(view: str | None) -> int:
+    from azlogs_pipeline.desk.schema import UnknownView, describe
+
+    with _open_catalog() as con:
+        try:
+            describe(con, view, sys.stdout)
+        except UnknownView as exc:
+            raise UsageError(str(exc)) from exc
+    return 0
+
+
+def _shell() -> int:
+    from azlogs_pipeline.config import load_sql_history
+    from azlogs_pipeline.desk.schema import UnknownView, describe
+    from azlogs_pipeline.desk.shell import Shell
+
+    def schema(con: duckdb.DuckDBPyConnection, view: str | None, out: TextIO) -> None:
+        try:
+            describe(con, view, out)
+        except UnknownView as exc:
+            print(f"Error: {exc}", file=out)
+
+    with _open_catalog() as con:
+        return Shell(con, load_sql_history(), schema).run()
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -379,10 +407,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sql = commands.add_parser(
         "sql",
-        help="query the catalog (azlogs.duckdb) read-only: a statement, a file, standard input",
+        help="query the catalog (azlogs.duckdb) read-only: a statement, a file, standard "
+        "input, or with none of them an interactive session",
     )
     sql.add_argument("query", nargs="?", help="SQL statement(s) to run")
     sql.add_argument("-f", "--file", help="run the statements of this .sql file")
+    sql.add_argument(
+        "--schema",
+        nargs="?",
+        const="",
+        metavar="VIEW",
+        help="print every view's columns (or VIEW's) with what each means, then exit",
+    )
     sql.add_argument("--format", choices=FORMATS, default="table")
     sql.set_defaults(handler=_sql)
 

@@ -536,6 +536,15 @@ def load_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(_get(env, "AZLOGS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
 
 
+def load_sql_history(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where `azlogs sql`'s interactive session keeps its history: ``AZLOGS_SQL_HISTORY``
+    (default ``~/.azlogs_sql_history``; empty: keep none)."""
+    value = _environment(environ).get("AZLOGS_SQL_HISTORY")
+    if value is None:
+        return Path("~/.azlogs_sql_history").expanduser()
+    return Path(value).expanduser() if value.strip() else None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; ``environ`` defaults to the process environment plus .env.
 
