@@ -53,8 +53,12 @@ def run_bound(
 
 
 def print_rows(
-    columns: Sequence[str], rows: Sequence[tuple[object, ...]], fmt: str, out: TextIO = sys.stdout
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    fmt: str,
+    out: TextIO | None = None,
 ) -> None:
+    out = out or sys.stdout
     if fmt == "json":
         import orjson
 

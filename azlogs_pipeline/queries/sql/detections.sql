@@ -1,9 +1,11 @@
--- title: Every detection, newest first, by severity
+-- title: Every detection of every family, newest first, by severity
 -- params: severity, since, user
--- returns: window_start, window_end, detection, severity, entity, entity_type, description
--- --severity is the lowest severity shown: low, medium or high.
-SELECT window_start, window_end, detection, severity, entity, entity_type, description
-FROM signin_detections
+-- returns: window_start, window_end, detection, family, severity, entity, entity_type, description, record_ids
+-- --severity is the lowest severity shown: low, medium or high. The `detections` view holds the
+-- findings of every detection family (docs/detections.md).
+SELECT window_start, window_end, detection, family, severity, entity, entity_type, description,
+       record_ids
+FROM detections
 WHERE ($severity IS NULL
        OR list_position(['low', 'medium', 'high'], severity)
           >= list_position(['low', 'medium', 'high'], $severity))
