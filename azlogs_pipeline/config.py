@@ -518,9 +518,10 @@ def load_dagster_postgres(environ: Mapping[str, str] | None = None) -> DagsterPo
 
 def load_local_tool(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Settings of the local tools, read here like every other one: ``AZLOGS_AZURITE_BIN`` (an
-    azurite-blob executable), ``AZLOGS_UI_PORT`` (port of `make ui`), and Dagster's own
+    azurite-blob executable), ``AZLOGS_UI_PORT`` (port of `make ui`), ``AZLOGS_DEMO_RECORDS``
+    (records `make demo` and `make ui` publish, default 20000), and Dagster's own
     ``DAGSTER_HOME``."""
-    if name not in {"AZLOGS_AZURITE_BIN", "AZLOGS_UI_PORT", "DAGSTER_HOME"}:
+    if name not in {"AZLOGS_AZURITE_BIN", "AZLOGS_UI_PORT", "AZLOGS_DEMO_RECORDS", "DAGSTER_HOME"}:
         raise KeyError(name)
     return _get(_environment(environ), name)
 

@@ -3,7 +3,8 @@
 Starts Azurite and the Event Hubs emulator on free loopback ports, generates a day of synthetic Entra
 and Activity logs (malformed bodies included), publishes them with the real SDK producer, drains
 every partition into the raw lake through Dagster (as `azlogs run` does), drains again to show
-that nothing is read twice, and reports what landed and what was dead-lettered.
+that nothing is read twice, and reports what landed and what was dead-lettered. Ctrl-C or SIGTERM
+stops everything it started within 15 s, whatever step it is in (local/session.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from azlogs_pipeline.config import load_local_tool
 from azlogs_pipeline.local import stack
-from azlogs_pipeline.local.processes import exit_on_sigterm, free_port
+from azlogs_pipeline.local.processes import free_port
+from azlogs_pipeline.local.session import Interrupted, Session
+from azlogs_pipeline.stopping import exit_now
 
 DEMO_DIR = Path(".azlogs-stack/demo")
 DEMO_DATA = Path("data/demo")
@@ -47,7 +51,8 @@ def publish_a_day() -> int:
 
     _section("Generating and publishing a day of synthetic logs")
     started = time.monotonic()
-    result = generate(GeneratorOptions(records=20_000, hours=24, seed=7, malformed_rate=0.01))
+    records = int(load_local_tool("AZLOGS_DEMO_RECORDS") or "20000")
+    result = generate(GeneratorOptions(records=records, hours=24, seed=7, malformed_rate=0.01))
     print(f"generated {len(result.records):,} records in {len(result.bodies):,} event bodies")
     settings = load_eventhub_settings()
     with make_producer(settings, HUB) as producer:
@@ -117,14 +122,13 @@ def build_tables(hours: list[str]) -> None:
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.lake.catalog import connect_read_only
     from azlogs_pipeline.normalize.tables import TABLE_NAMES
-    from azlogs_pipeline.runner import normalize_hours, open_instance
+    from azlogs_pipeline.runner import build_all
 
     keys = sorted(set(hours))
     _section(f"Building the normalized tables of the {len(keys)} hours touched (Dagster runs)")
     settings = load_settings()
     started = time.monotonic()
-    with open_instance(settings.data_dir) as instance:
-        runs = normalize_hours(instance, settings, keys)
+    runs = build_all(settings, keys)
     failed = [run for run in runs if not run.success]
     if failed:
         raise SystemExit(f"building hour {failed[0].partition_key} failed: {failed[0].error}")
@@ -162,12 +166,14 @@ def show_lake() -> None:
 
 
 def main() -> int:
-    exit_on_sigterm()
-    shutil.rmtree(DEMO_DATA, ignore_errors=True)
-    os.environ["AZLOGS_DATA_DIR"] = str(DEMO_DATA)
-    os.environ.pop("DAGSTER_HOME", None)
-    start_stack()
+    session = Session("demo", DEMO_DIR)
+    session.stop_leftovers()
+    session.start()
     try:
+        shutil.rmtree(DEMO_DATA, ignore_errors=True)
+        os.environ["AZLOGS_DATA_DIR"] = str(DEMO_DATA)
+        os.environ.pop("DAGSTER_HOME", None)
+        start_stack()
         sent = publish_a_day()
         arrived = show_partitions()
         hours: list[str] = []
@@ -178,9 +184,13 @@ def main() -> int:
         show_lake()
         build_tables(hours)
         show_summaries()
+    except Interrupted as interrupted:
+        print(f"\n{interrupted}: stopping everything `make demo` started...", flush=True)
+        return interrupted.exit_code
     finally:
+        session.shutdown()
         stack.down(DEMO_DIR)
-        print("\nStopped the local stack.")
+        print("\nStopped the local stack.", flush=True)
     if not sent == arrived == drained or again:
         print(
             f"MISMATCH: published {sent}, held {arrived}, drained {drained} then {again} events",
@@ -197,4 +207,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -18,6 +18,14 @@ from typing import Any, NoReturn
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def exit_now(code: int) -> NoReturn:
+    """Exit without the interpreter's finalization, which takes seconds once Dagster, Arrow and
+    the Azure SDKs are loaded (far more on a busy machine); for when all work is done or stopped."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 class StopRequest:
     """Installed as a context manager on the main thread; workers register with it while they run."""
 
@@ -37,11 +45,7 @@ class StopRequest:
         return signal.Signals(self.signum).name if self.signum else ""
 
     def exit_now(self) -> NoReturn:
-        """Exit with `exit_code` without the interpreter's finalization, which takes seconds
-        after Dagster, Arrow and the Azure SDKs were loaded (more on a busy machine)."""
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(self.exit_code)
+        exit_now(self.exit_code)
 
     def register(self, process: subprocess.Popen[bytes]) -> None:
         self._children.add(process)

@@ -5,7 +5,8 @@ Hub partitions with Dagster, then runs `dagster dev` (webserver and daemon) unti
 the stack again. The hourly schedule and the touched-hours sensor are RUNNING by default; so that a
 newcomer needn't wait for the top of the hour, a first drain of every partition runs right away
 (recorded in the same instance), and the sensor turns the hours it touched into table builds within
-a minute.
+a minute. Ctrl-C or SIGTERM stops everything it started, runs included, within 15 s; what an
+earlier, hard-killed `make ui` left running is stopped first (local/session.py).
 """
 
 from __future__ import annotations
@@ -19,28 +20,31 @@ from pathlib import Path
 from azlogs_pipeline.config import load_local_tool, load_settings
 from azlogs_pipeline.demo import HUB, publish_a_day
 from azlogs_pipeline.local import stack
-from azlogs_pipeline.local.processes import exit_on_sigterm, free_port
+from azlogs_pipeline.local.processes import free_port
+from azlogs_pipeline.local.session import Interrupted, Session
 from azlogs_pipeline.runner import (
     dagster_home,
     drain_all,
     open_instance,
     register_eventhub_partitions,
 )
+from azlogs_pipeline.stopping import exit_now
 
 UI_DIR = Path(".azlogs-stack/ui")
 UI_PORT = int(load_local_tool("AZLOGS_UI_PORT") or "3000")
 
 
 def main() -> int:
-    exit_on_sigterm()
-    stack.down(UI_DIR)
-    shutil.rmtree(UI_DIR, ignore_errors=True)
-    state = stack.up(
-        UI_DIR, hubs=(HUB,), partitions=4, eventhubs_port=free_port(), blob_port=free_port()
-    )
-    os.environ.update(stack.environment(state))
-    ui: subprocess.Popen[bytes] | None = None
+    session = Session("ui", UI_DIR)
+    session.stop_leftovers()
+    session.start()
     try:
+        stack.down(UI_DIR)
+        shutil.rmtree(UI_DIR, ignore_errors=True)
+        state = stack.up(
+            UI_DIR, hubs=(HUB,), partitions=4, eventhubs_port=free_port(), blob_port=free_port()
+        )
+        os.environ.update(stack.environment(state))
         publish_a_day()
         settings = load_settings()
         with open_instance(settings.data_dir) as instance:
@@ -49,7 +53,8 @@ def main() -> int:
         print(f"\nEvent Hub partitions registered: {', '.join(keys)}")
         command = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]
         command += ["-h", "127.0.0.1", "-p", str(UI_PORT)]
-        ui = subprocess.Popen(command)
+        # Its own session: Ctrl-C reaches this process alone, which stops everything in order.
+        ui = subprocess.Popen(command, start_new_session=True)
         print("First drain of every partition (the schedule drains them again every hour)...")
         with open_instance(settings.data_dir) as instance:
             drains = drain_all(instance, settings)
@@ -61,15 +66,14 @@ def main() -> int:
             flush=True,
         )
         return ui.wait()
-    except KeyboardInterrupt:
-        return 0
+    except Interrupted as interrupted:
+        print(f"\n{interrupted}: stopping everything `make ui` started...", flush=True)
+        return interrupted.exit_code
     finally:
-        if ui is not None and ui.poll() is None:
-            ui.terminate()
-            ui.wait(timeout=60)
+        session.shutdown()
         stack.down(UI_DIR)
-        print("Stopped the local stack.")
+        print("Stopped the local stack.", flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

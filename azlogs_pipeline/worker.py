@@ -27,6 +27,7 @@ from azlogs_pipeline.assets.ingest import PROGRESS_LOGGER
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import DrainProgress
 from azlogs_pipeline.runner import BuildRun, as_message, drain_one, normalize_hours, open_instance
+from azlogs_pipeline.stopping import exit_now
 
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -109,7 +110,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the results are sent; the interpreter's finalization would take seconds
+    exit_now(main())

@@ -103,12 +103,3 @@ def stop_process(pid: int, timeout: float = 10.0) -> bool:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
     return True
-
-
-def exit_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit, so `finally:` blocks stop the services a command started."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        raise SystemExit(143)
-
-    signal.signal(signal.SIGTERM, handler)
