@@ -33,6 +33,8 @@ def audit_record(n: int, hour: int) -> dict[str, object]:
 class SeededService:
     dagster: DagsterService
     data_dir: Path
+    emulator: EventHubsEmulator
+    environment: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +54,6 @@ def seeded_service(
     try:
         environment = local_environment(emulator, azurite_endpoint, data_dir)
         with running_dagster(root, environment) as service:
-            yield SeededService(service, data_dir)
+            yield SeededService(service, data_dir, emulator, environment)
     finally:
         emulator.stop()
