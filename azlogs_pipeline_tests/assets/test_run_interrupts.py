@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 
 from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.lake.paths import raw_root
@@ -103,3 +104,31 @@ def test_sigterm_during_drains_stops_safely_and_the_next_run_finishes(
     assert rows == ids == published, "every record landed once: nothing lost, nothing doubled"
     assert events == published // RECORDS_PER_EVENT
     assert audit == published
+
+
+def test_a_second_ctrl_c_exits_at_once_and_kills_the_workers(
+    eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
+) -> None:
+    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
+    publish(emulator, partitions=2, events=4000, hours=1)
+    data_dir = tmp_path / "data"
+    env = local_environment(emulator, azurite_endpoint, data_dir, AZLOGS_FLUSH_RECORDS="2000")
+
+    process = start_run(env, tmp_path)
+    wait_for(lambda: any(raw_root(data_dir).rglob("*.parquet")), "first flush", process, 180)
+    workers = psutil.Process(process.pid).children()
+    assert workers, "the drains run in worker processes"
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    code, seconds, _out, _err = stop(process, signal.SIGINT)
+
+    assert code == 130
+    assert seconds < 3, f"took {seconds:.1f} s to exit"
+    assert not [worker for worker in workers if alive(worker)], "the workers were killed"
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
