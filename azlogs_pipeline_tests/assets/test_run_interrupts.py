@@ -10,11 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import orjson
 import psutil
 
 from azlogs_pipeline.lake.catalog import connect_read_only
-from azlogs_pipeline.lake.paths import raw_root
+from azlogs_pipeline.lake.paths import raw_root, tables_root
+from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
@@ -127,8 +129,35 @@ def test_a_second_ctrl_c_exits_at_once_and_kills_the_workers(
     assert not [worker for worker in workers if alive(worker)], "the workers were killed"
 
 
+def built_hours(data_dir: Path) -> list[Path]:
+    """The hour files of the tables (not the schema seeds that the first drain writes)."""
+    return [p for p in tables_root(data_dir).rglob("*.parquet") if not p.name.startswith("_")]
+
+
 def alive(process: psutil.Process) -> bool:
     try:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_sigterm_during_builds_exits_at_once_and_leaves_no_run_in_progress(
+    eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
+) -> None:
+    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    publish(emulator, partitions=1, events=960, hours=48)
+    data_dir = tmp_path / "data"
+    env = local_environment(emulator, azurite_endpoint, data_dir)
+
+    process = start_run(env, tmp_path)
+    wait_for(lambda: any(built_hours(data_dir)), "a built hour", process, 300)
+    code, seconds, _out, err = stop(process, signal.SIGTERM)
+
+    assert code == 143, err
+    assert seconds < 10, f"took {seconds:.1f} s to stop"
+    assert "interrupted (SIGTERM): 1 of 1 partitions drained, " in err
+    assert "hours left to build" in err
+    assert not any(data_dir.rglob("*.tmp")), "no half-written file is left"
+    with open_instance(data_dir) as instance:
+        started = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        assert not started, "the interrupted build's run is over, its hours free for the next"
