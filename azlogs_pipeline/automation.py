@@ -5,6 +5,7 @@ from datetime import datetime
 
 import dagster as dg
 
+from azlogs_pipeline.assets.alerts import alert_deliveries
 from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import (
     EVENTHUB_PARTITIONS,
@@ -14,6 +15,7 @@ from azlogs_pipeline.assets.ingest import (
 )
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.assets.partitions import HOURLY
+from azlogs_pipeline.assets.reports import security_report
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.status import list_partitions
@@ -140,4 +142,15 @@ daily_summaries_sensor = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=60,
     description="Rebuilds a day's daily summaries (risk_events_daily) after its table hours were "
     "rebuilt (the assets' automation condition says when).",
+)
+
+
+alerts_and_reports_sensor = dg.AutomationConditionSensorDefinition(
+    "alerts_and_reports_sensor",
+    target=dg.AssetSelection.assets(alert_deliveries, security_report),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Runs a webhook delivery pass (alert_deliveries) after detection hours were "
+    "rebuilt, and rewrites a day's security_report after its hours were (the assets' automation "
+    "conditions say when).",
 )

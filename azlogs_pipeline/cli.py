@@ -160,14 +160,17 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _run(_args: argparse.Namespace) -> int:
+    from azlogs_pipeline.alerts.status import pass_line
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.progress import run_display
     from azlogs_pipeline.runner import (
         build_all,
         build_days,
+        deliver_alerts_run,
         drain_all,
         hours_touched,
         open_instance,
+        write_reports_run,
     )
     from azlogs_pipeline.stopping import StopRequest
 
@@ -198,16 +201,30 @@ def _run(_args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         stop.exit_now()
+    days = sorted({build.partition_key[:10] for build in hours if build.success})
+    with open_instance(settings.data_dir) as instance:
+        reports = write_reports_run(instance, settings, days)
+        alerts = deliver_alerts_run(instance, settings) if hours else None
     if any(hour.success for hour in hours):
         from azlogs_pipeline.summarize.report import print_report
 
         print("\nSummaries and detections (all hours in the lake):")
         print_report(settings.data_dir)
+    for report in reports:
+        if report.success:
+            print(f"security report {report.day}: {report.path}")
+        else:
+            print(
+                f"security report {report.day} failed (run {report.run_id}): {report.error}",
+                file=sys.stderr,
+            )
+    if alerts is not None:
+        print(pass_line(alerts))
     runs: list[DrainRun | BuildRun] = [*drains, *hours]
     failed = [run for run in runs if not run.success]
     for run in failed:
         print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if failed or not all(report.success for report in reports) else 0
 
 
 def _build_line(build: Mapping[str, Any]) -> str:
@@ -258,6 +275,11 @@ def _status(_args: argparse.Namespace) -> int:
             f"{key:24} {seq:>14} {item.checkpoint_offset or '-':>12} {last:>13} {item.lag:>7}  "
             + (f"{when:%Y-%m-%d %H:%M:%S}" if when else "never")
         )
+    from azlogs_pipeline.alerts.status import status_lines
+    from azlogs_pipeline.config import load_alert_settings
+
+    for line in status_lines(settings.data_dir, load_alert_settings()):
+        print(line)
     return 0
 
 
@@ -351,6 +373,22 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from azlogs_pipeline.config import load_data_dir
+    from azlogs_pipeline.daily_report import write_daily_report
+
+    try:
+        result = write_daily_report(load_data_dir(), args.day, Path(args.out) if args.out else None)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(
+        f"security report {result.day}: {result.signins:,} sign-ins, {result.findings} findings, "
+        f"{len(result.charts)} charts, {result.bytes_written:,} bytes"
+    )
+    print(result.path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azlogs", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -434,6 +472,15 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=FORMATS, default="table")
     query.add_argument("--sql", action="store_true", help="print the query's SQL, run nothing")
     query.set_defaults(handler=_query)
+
+    report = commands.add_parser(
+        "report", help="write the daily security report of a UTC day: one self-contained HTML page"
+    )
+    report.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
+    report.add_argument(
+        "--out", help="HTML file to write (default <data dir>/reports/security-report-DAY.html)"
+    )
+    report.set_defaults(handler=_report)
     return parser
 
 

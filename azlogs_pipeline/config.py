@@ -558,3 +558,42 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=load_data_dir(env),
         drain=_drain(env),
     )
+
+
+SEVERITIES = ("low", "medium", "high")
+"""Finding severities, lowest first (the order `AZLOGS_ALERT_MIN_SEVERITY` compares in)."""
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where findings are POSTed and which ones (`azlogs_pipeline.alerts` has the delivery rule).
+
+    ``webhook_url`` is a secret (it authorizes posting); None means alerts are off."""
+
+    webhook_url: Secret | None = None
+    min_severity: str = "medium"
+    max_age_hours: float = 24.0
+    """Findings whose window ended longer ago than this (backfills, late data) go to a digest."""
+    max_posts: int = 20
+    """More new findings than this in one delivery pass go to one digest instead of one post each."""
+
+
+def load_alert_settings(environ: Mapping[str, str] | None = None) -> AlertSettings:
+    """``AZLOGS_ALERT_WEBHOOK_URL`` (secret; a Teams, Slack or any HTTPS incoming webhook),
+    ``AZLOGS_ALERT_MIN_SEVERITY`` (low, medium or high; default medium),
+    ``AZLOGS_ALERT_MAX_AGE_HOURS`` (default 24) and ``AZLOGS_ALERT_MAX_POSTS`` (default 20)."""
+    env = _environment(environ)
+    url = _get(env, "AZLOGS_ALERT_WEBHOOK_URL")
+    if url is not None and not re.match(r"^https?://[^/\s?#]+", url):
+        raise ConfigError(
+            "AZLOGS_ALERT_WEBHOOK_URL is not an http(s) URL (value not shown). Paste the whole "
+            "incoming-webhook URL of the Teams channel or Slack app, starting with https://."
+        )
+    max_age = _number(env, "AZLOGS_ALERT_MAX_AGE_HOURS", 24.0, "Default 24 (hours).")
+    max_posts = _number(env, "AZLOGS_ALERT_MAX_POSTS", 20, "Default 20 (posts per pass).")
+    return AlertSettings(
+        webhook_url=Secret(url) if url else None,
+        min_severity=_choice(env, "AZLOGS_ALERT_MIN_SEVERITY", "medium", SEVERITIES),
+        max_age_hours=float(max_age or 24.0),
+        max_posts=int(max_posts or 20),
+    )

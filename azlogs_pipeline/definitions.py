@@ -2,11 +2,14 @@
 
 import dagster as dg
 
+from azlogs_pipeline.assets.alerts import alert_deliveries
 from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
+from azlogs_pipeline.assets.reports import security_report
 from azlogs_pipeline.assets.summarize import SUMMARY_ASSETS
 from azlogs_pipeline.automation import (
+    alerts_and_reports_sensor,
     daily_summaries_sensor,
     hourly_drain_schedule,
     touched_hours_sensor,
@@ -14,8 +17,15 @@ from azlogs_pipeline.automation import (
 from azlogs_pipeline.resources import AzlogsSettings
 
 defs = dg.Definitions(
-    assets=[raw_events, archive_raw, normalized_tables, *SUMMARY_ASSETS],
+    assets=[
+        raw_events,
+        archive_raw,
+        normalized_tables,
+        *SUMMARY_ASSETS,
+        alert_deliveries,
+        security_report,
+    ],
     schedules=[hourly_drain_schedule],
-    sensors=[touched_hours_sensor, daily_summaries_sensor],
+    sensors=[touched_hours_sensor, daily_summaries_sensor, alerts_and_reports_sensor],
     resources={"azlogs": AzlogsSettings()},
 )

@@ -150,6 +150,26 @@ def show_summaries() -> None:
     print_report(load_settings().data_dir)
 
 
+def write_the_report() -> Path:
+    """The security report of the demo's busiest UTC day, through Dagster (`security_report`)."""
+    from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.daily_report.data import busiest_day
+    from azlogs_pipeline.lake.catalog import connect_read_only
+    from azlogs_pipeline.runner import open_instance, write_reports_run
+
+    settings = load_settings()
+    with connect_read_only(settings.data_dir) as con:
+        day = busiest_day(con)
+    if day is None:
+        raise SystemExit("no sign-ins were built, so there is no day to report on")
+    _section(f"The security report of {day} (asset security_report, one HTML page)")
+    with open_instance(settings.data_dir) as instance:
+        [run] = write_reports_run(instance, settings, [day])
+    if not run.success or run.path is None:
+        raise SystemExit(f"the security report of {day} failed: {run.error}")
+    return Path(run.path)
+
+
 def show_lake() -> None:
     from azlogs_pipeline.lake.inspect import deadletters_per_reason, raw_records_per_category
 
@@ -184,6 +204,7 @@ def main() -> int:
         show_lake()
         build_tables(hours)
         show_summaries()
+        report = write_the_report()
     except Interrupted as interrupted:
         print(f"\n{interrupted}: stopping everything `make demo` started...", flush=True)
         return interrupted.exit_code
@@ -203,6 +224,7 @@ def main() -> int:
         f"  AZLOGS_DATA_DIR={DEMO_DATA} .venv/bin/azlogs sql "
         '"SELECT app_display_name, result, count(*) FROM signin_logs GROUP BY ALL ORDER BY 3 DESC"'
     )
+    print(f"\nThe day's security report (open it in a browser, offline):\n  {report}")
     return 0
 
 

@@ -137,7 +137,7 @@ def _materialize(
     recorded in the instance like any run."""
     return dg.materialize(
         asset if isinstance(asset, list) else [asset],
-        partition_key=key,
+        partition_key=key or None,
         instance=instance,
         resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
         tags={"azlogs/trigger": "azlogs run"},
@@ -304,3 +304,39 @@ def _build(
 def as_message(run: DrainRun | BuildRun) -> dict[str, Any]:
     """A run as a worker reports it (worker.py), for `DrainRun(**...)` / `BuildRun(**...)`."""
     return {"drain" if isinstance(run, DrainRun) else "build": asdict(run)}
+
+
+def deliver_alerts_run(instance: dg.DagsterInstance, settings: Settings) -> dict[str, object]:
+    """One delivery pass (`alert_deliveries`) after the builds, recorded in the instance; its
+    metadata. A failed post never fails it (see `azlogs_pipeline.alerts`)."""
+    from azlogs_pipeline.assets.alerts import alert_deliveries
+
+    result = _materialize(alert_deliveries, "", instance, settings)
+    for event in result.get_asset_materialization_events():
+        return {k: v.value for k, v in event.materialization.metadata.items()}
+    return {"error": _failure(result) or "the delivery pass did not run"}
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    day: str
+    success: bool
+    run_id: str
+    path: str | None = None
+    error: str | None = None
+
+
+def write_reports_run(
+    instance: dg.DagsterInstance, settings: Settings, days: list[str]
+) -> list[ReportRun]:
+    """The `security_report` of each UTC day (`YYYY-MM-DD`), one Dagster run per day."""
+    from azlogs_pipeline.assets.reports import security_report
+
+    runs = []
+    for day in sorted(set(days)):
+        result = _materialize(security_report, day, instance, settings)
+        path = None
+        for event in result.get_asset_materialization_events():
+            path = str(event.materialization.metadata["path"].value)
+        runs.append(ReportRun(day, result.success, result.run_id, path, _failure(result)))
+    return runs

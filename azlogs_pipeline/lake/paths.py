@@ -248,3 +248,20 @@ def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[Path
 def dagster_home_dir(data_dir: Path) -> Path:
     """The local Dagster instance's home (SQLite run and event storage) inside the data dir."""
     return (Path(data_dir) / "dagster").resolve()
+
+
+def alert_state_dir(data_dir: Path) -> Path:
+    """`<data dir>/alerts`: which findings were delivered (ids and outcomes, never the URL)."""
+    return Path(data_dir) / "alerts"
+
+
+def reports_dir(data_dir: Path) -> Path:
+    """`<data dir>/reports`: the daily HTML security reports."""
+    return Path(data_dir) / "reports"
+
+
+def daily_report_file(data_dir: Path, day: str) -> Path:
+    """`<data dir>/reports/security-report-YYYY-MM-DD.html` for a UTC day `YYYY-MM-DD`."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        raise ValueError(f"report day {day!r} is not YYYY-MM-DD")
+    return reports_dir(data_dir) / f"security-report-{day}.html"
