@@ -11,6 +11,7 @@ BENCHES = [
     "bench_emulator.py",
     "bench_ingest_core.py",
     "bench_drain.py",
+    "bench_parallel_drains.py",
     "bench_normalize.py",
 ]
 
