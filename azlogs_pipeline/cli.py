@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from azlogs_pipeline.config import ConfigError
 from azlogs_pipeline.desk import FORMATS
+from azlogs_pipeline.errors import AzlogsError
 
 if TYPE_CHECKING:
     import duckdb
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
-class UsageError(Exception):
+class UsageError(AzlogsError):
     """The command line asks for something impossible; the message says what to do."""
 
 
@@ -103,8 +103,8 @@ def _upload_archive(records: Sequence[Mapping[str, Any]]) -> None:
     from azure.core.exceptions import AzureError
 
     from azlogs_pipeline.config import load_archive_settings
-    from azlogs_pipeline.ingest.archive import explain_archive_error
     from azlogs_pipeline.ingest.clients import make_archive_service_client
+    from azlogs_pipeline.ingest.errors import explain_archive_error
     from azlogs_pipeline.local.archive import upload_archive
 
     settings = load_archive_settings()
@@ -112,7 +112,7 @@ def _upload_archive(records: Sequence[Mapping[str, Any]]) -> None:
     try:
         uploaded = upload_archive(service, records)
     except AzureError as error:
-        raise UsageError(str(explain_archive_error(error, settings))) from None
+        raise explain_archive_error(error, settings) from None
     finally:
         service.close()
     hours = sorted(uploaded.hours)
@@ -128,12 +128,16 @@ def _publish_to_hub(
 ) -> PublishResult:
     from azlogs_pipeline.config import load_eventhub_settings
     from azlogs_pipeline.ingest.clients import make_producer
+    from azlogs_pipeline.ingest.errors import AZURE_ERRORS, explain_publish
     from azlogs_pipeline.publish import publish_bodies
 
     settings = load_eventhub_settings()
     target = hub or settings.names[0]
-    with make_producer(settings, target) as producer:
-        result = publish_bodies(producer, bodies, **options)
+    try:
+        with make_producer(settings, target) as producer:
+            result = publish_bodies(producer, bodies, **options)
+    except AZURE_ERRORS as error:
+        raise explain_publish(error, settings, target) from None
     print(
         f"published {result.events:,} events ({result.bytes:,} bytes) to {target} in {result.batches} batches"
     )
@@ -185,10 +189,12 @@ def _run(_args: argparse.Namespace) -> int:
         if not stop.requested.is_set():
             display.builds(len(touched), len(build_days(touched)))
 
+            build_lines = BuildLines()
+
             def listen(name: str, message: dict[str, Any]) -> None:
                 display.listen(name, message)
                 if "build" in message:
-                    display.line(_build_line(message["build"]))
+                    display.line(build_lines.line(message["build"]))
 
             hours = build_all(settings, touched, listener=listen, stop=stop)
     if stop.requested.is_set():
@@ -227,15 +233,33 @@ def _run(_args: argparse.Namespace) -> int:
     return 1 if failed or not all(report.success for report in reports) else 0
 
 
-def _build_line(build: Mapping[str, Any]) -> str:
-    state = "ok" if build["success"] else "FAILED"
-    if build["rows"]:
-        return (
-            f"hour {build['partition_key']} {state}: {sum(build['rows'].values()):,} table rows, "
-            f"{build['summary_rows'].get('signin_detections', 0)} detections"
-        )
-    daily = ", ".join(f"{name} {n:,} rows" for name, n in sorted(build["summary_rows"].items()))
-    return f"day {build['partition_key']} {state}: {daily or 'no rows'}"
+_DAY_KEY_LENGTH = len("YYYY-MM-DD")
+
+
+class BuildLines:
+    """One line per built hour or day, in the order they finish (hours before their day). A
+    failed hour prints as an hour; a day built over failed hours is INCOMPLETE, never ok."""
+
+    def __init__(self) -> None:
+        self.failed_hours: list[str] = []
+
+    def line(self, build: Mapping[str, Any]) -> str:
+        key, success = build["partition_key"], build["success"]
+        if len(key) != _DAY_KEY_LENGTH:
+            if not success:
+                self.failed_hours.append(key)
+                return f"hour {key} FAILED"
+            return (
+                f"hour {key} ok: {sum(build['rows'].values()):,} table rows, "
+                f"{build['summary_rows'].get('signin_detections', 0)} detections"
+            )
+        missing = sorted(hour for hour in self.failed_hours if hour.startswith(key))
+        state = "FAILED" if not success else ("INCOMPLETE" if missing else "ok")
+        daily = ", ".join(f"{name} {n:,} rows" for name, n in sorted(build["summary_rows"].items()))
+        line = f"day {key} {state}: {daily or 'no rows'}"
+        if missing and success:
+            line += f" (without the failed hours {', '.join(missing)}: rebuild the day after them)"
+        return line
 
 
 def _drain_lines(runs: list[DrainRun]) -> list[str]:
@@ -485,14 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `azlogs` console script."""
-    from azlogs_pipeline.local.processes import ServiceError
-
+    """Entry point of the `azlogs` console script: every error azlogs explains (`AzlogsError`)
+    is one line on stderr and exit status 2, never a traceback."""
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (ConfigError, UsageError, ServiceError) as exc:
+    except AzlogsError as exc:
         print(f"azlogs: {exc}", file=sys.stderr)
         return 2
 

@@ -7,6 +7,7 @@ are never quoted in an error message.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
+
+from azlogs_pipeline.errors import AzlogsError
 
 DEFAULT_CONTAINER = "azurelogs"
 DEFAULT_CONSUMER_GROUP = "$Default"
@@ -32,9 +35,12 @@ Transport = Literal["amqp", "websocket"]
 _HUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,254}[A-Za-z0-9])?$")
 _CONTAINER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
+_CONSUMER_GROUP = re.compile(r"^(?:\$Default|[A-Za-z0-9][A-Za-z0-9._-]{0,49})$")
+_MAX_FLUSH_MB = 1024
 
 
-class ConfigError(ValueError):
+class ConfigError(AzlogsError, ValueError):
     """A setting is missing or invalid; the message names the variable and the fix."""
 
 
@@ -170,6 +176,11 @@ def _hub_names(env: Mapping[str, str], entity_path: str | None) -> tuple[str, ..
             "or to a comma-separated list of names, e.g. AZLOGS_EVENTHUB_NAME=insights-logs-signinlogs."
         )
     names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    if not names:
+        raise ConfigError(
+            f"AZLOGS_EVENTHUB_NAME={raw!r} names no Event Hub. Set it to the Event Hub's name, or "
+            "to a comma-separated list of names."
+        )
     for name in names:
         if not _HUB_NAME.match(name):
             raise ConfigError(
@@ -206,9 +217,19 @@ def _eventhub(env: Mapping[str, str]) -> EventHubSettings:
             "AZLOGS_EVENTHUB_NAMESPACE=<namespace>.servicebus.windows.net to sign in with Entra ID "
             "(DefaultAzureCredential)."
         )
+    if namespace and not _HOST.match(namespace):
+        raise ConfigError(
+            f"AZLOGS_EVENTHUB_NAMESPACE={namespace!r} is not a namespace name or host. Use the "
+            "namespace's name (e.g. contoso-logs) or its host, contoso-logs.servicebus.windows.net."
+        )
     if namespace and "." not in namespace:
         namespace = f"{namespace}.servicebus.windows.net"
     consumer_group = _get(env, "AZLOGS_CONSUMER_GROUP") or DEFAULT_CONSUMER_GROUP
+    if not _CONSUMER_GROUP.match(consumer_group):
+        raise ConfigError(
+            f"AZLOGS_CONSUMER_GROUP={consumer_group!r} is not a consumer group name: use up to 50 "
+            "letters, digits, '.', '-' or '_' starting with a letter or digit, or $Default."
+        )
     return EventHubSettings(
         names=_hub_names(env, entity_path),
         consumer_group=consumer_group,
@@ -242,6 +263,30 @@ def _container(env: Mapping[str, str]) -> str:
     return container
 
 
+def _check_account_key(key: str | None, variable: str) -> None:
+    """A storage account key is base64; a truncated or mistyped one fails here, not in the SDK."""
+    if key is None:
+        return
+    try:
+        base64.b64decode(key, validate=True)
+    except ValueError:
+        raise ConfigError(
+            f"{variable} holds an account key that is not base64 (value not shown): copy key 1 of "
+            "the storage account again from 'Access keys', whole and without quotes."
+        ) from None
+
+
+def _check_url(url: str, variable: str) -> None:
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if scheme not in ("https", "http") or not _HOST.match(host):
+        raise ConfigError(
+            f"{variable} is not a blob endpoint URL (value not shown). Use "
+            "https://<account>.blob.core.windows.net, or unset it to derive it from "
+            "AZLOGS_STORAGE_ACCOUNT_NAME."
+        )
+
+
 def _storage(env: Mapping[str, str]) -> StorageSettings:
     container = _container(env)
     conn = _get(env, "AZLOGS_STORAGE_CONNECTION_STRING")
@@ -257,7 +302,11 @@ def _storage(env: Mapping[str, str]) -> StorageSettings:
                 "AZLOGS_STORAGE_CONNECTION_STRING names no account. Copy the storage account's "
                 "'Connection string' from 'Access keys' in the Azure portal."
             )
+        _check_account_key(parts.get("accountkey"), "AZLOGS_STORAGE_CONNECTION_STRING")
         return StorageSettings(container=container, connection_string=Secret(conn))
+    _check_account_key(key, "AZLOGS_STORAGE_ACCOUNT_KEY")
+    if url is not None:
+        _check_url(url, "AZLOGS_STORAGE_ACCOUNT_URL")
     if key and not name:
         raise ConfigError(
             "AZLOGS_STORAGE_ACCOUNT_KEY is set but AZLOGS_STORAGE_ACCOUNT_NAME is not. Set the "
@@ -336,6 +385,7 @@ def _archive(env: Mapping[str, str]) -> ArchiveSettings:
                 "AZLOGS_ARCHIVE_CONNECTION_STRING names no account. Copy the archive storage "
                 "account's 'Connection string' from 'Access keys' in the Azure portal."
             )
+        _check_account_key(parts.get("accountkey"), "AZLOGS_ARCHIVE_CONNECTION_STRING")
         return ArchiveSettings(connection_string=Secret(conn), containers=containers)
     if url:
         if "?" in url or not url.startswith(("https://", "http://")):
@@ -396,7 +446,16 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
         env, "AZLOGS_DRAIN_MAX_EVENTS", None, "Leave it unset to drain until caught up."
     )
     flush_records = _number(env, "AZLOGS_FLUSH_RECORDS", 50_000, "Default 50000 records.")
+    if flush_records is not None and flush_records < 1:
+        raise ConfigError(
+            f"AZLOGS_FLUSH_RECORDS={flush_records!r} is below one record. Default 50000 records."
+        )
     flush_mb = _number(env, "AZLOGS_FLUSH_MB", 32, "Default 32 (MB).")
+    if flush_mb is not None and flush_mb > _MAX_FLUSH_MB:
+        raise ConfigError(
+            f"AZLOGS_FLUSH_MB={flush_mb!r} is above {_MAX_FLUSH_MB} (a flush is held in memory "
+            "and written as one Parquet file per category and hour). Default 32 (MB)."
+        )
     return DrainSettings(
         max_events=int(max_events) if max_events else None,
         max_seconds=_number(
@@ -470,6 +529,8 @@ class DagsterPostgres:
     url_variable: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     """(dagster ``postgres_db`` field, variable name) pairs, when no URL is given."""
+    address: tuple[str, int] | None = None
+    """(host, port) of the server, not secret: checked before Dagster retries for half a minute."""
 
 
 def load_dagster_postgres(environ: Mapping[str, str] | None = None) -> DagsterPostgres | None:
@@ -493,7 +554,7 @@ def load_dagster_postgres(environ: Mapping[str, str] | None = None) -> DagsterPo
                 f"{DAGSTER_PG_URL} and {', '.join(name for _, name in present)} are both set. "
                 "Set either the URL or the separate AZLOGS_DAGSTER_PG_* settings, not both."
             )
-        return DagsterPostgres(url_variable=DAGSTER_PG_URL)
+        return DagsterPostgres(url_variable=DAGSTER_PG_URL, address=_url_address(url))
     if not present:
         return None
     missing = [
@@ -513,7 +574,21 @@ def load_dagster_postgres(environ: Mapping[str, str] | None = None) -> DagsterPo
         raise ConfigError(
             f"AZLOGS_DAGSTER_PG_PORT={port!r} is not a TCP port. Use a number such as 5432."
         )
-    return DagsterPostgres(fields=present)
+    host = _get(env, "AZLOGS_DAGSTER_PG_HOST") or ""
+    return DagsterPostgres(fields=present, address=(host, int(port or 5432)))
+
+
+def _url_address(url: str) -> tuple[str, int] | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname, parts.port or 5432) if parts.hostname else None
+    except ValueError:
+        raise ConfigError(
+            f"{DAGSTER_PG_URL} is not a valid URL (value not shown). Use the form "
+            "postgresql://<user>:<password>@<host>:5432/<database>."
+        ) from None
 
 
 def load_local_tool(name: str, environ: Mapping[str, str] | None = None) -> str | None:
@@ -526,6 +601,25 @@ def load_local_tool(name: str, environ: Mapping[str, str] | None = None) -> str 
     return _get(_environment(environ), name)
 
 
+def load_dagster_home(environ: Mapping[str, str] | None = None) -> Path | None:
+    """``DAGSTER_HOME`` when set: an absolute path to an existing directory, as Dagster needs."""
+    raw = _get(_environment(environ), "DAGSTER_HOME")
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(
+            f"DAGSTER_HOME={raw!r} is a relative path; Dagster needs an absolute one. Set it to "
+            "the full path, or unset it to keep the instance under AZLOGS_DATA_DIR/dagster."
+        )
+    if not path.is_dir():
+        raise ConfigError(
+            f"DAGSTER_HOME={raw!r} is not an existing directory. Create it (Dagster reads its "
+            "dagster.yaml there), or unset it to keep the instance under AZLOGS_DATA_DIR/dagster."
+        )
+    return path
+
+
 def load_eventhub_settings(environ: Mapping[str, str] | None = None) -> EventHubSettings:
     """The Event Hubs settings alone (enough to publish)."""
     return _eventhub(_environment(environ))
@@ -534,7 +628,13 @@ def load_eventhub_settings(environ: Mapping[str, str] | None = None) -> EventHub
 def load_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The data directory alone: it needs no Azure settings (catalog, status, tests)."""
     env = _environment(environ)
-    return Path(_get(env, "AZLOGS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+    path = Path(_get(env, "AZLOGS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"AZLOGS_DATA_DIR={str(path)!r} is a file, not a directory. Point it at a directory "
+            "(created when missing) that holds the lake, the catalog and the Dagster instance."
+        )
+    return path
 
 
 def load_sql_history(environ: Mapping[str, str] | None = None) -> Path | None:

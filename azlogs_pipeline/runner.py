@@ -5,6 +5,7 @@ with the project's dagster.yaml), so `dagster dev` shows them with their metadat
 """
 
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,10 +24,12 @@ from azlogs_pipeline.automation import hour_partition_keys, register_eventhub_pa
 from azlogs_pipeline.config import (
     DagsterPostgres,
     Settings,
+    load_dagster_home,
     load_dagster_postgres,
     load_drain_parallelism,
-    load_local_tool,
 )
+from azlogs_pipeline.errors import AzlogsError
+from azlogs_pipeline.ingest.errors import mask_credentials
 from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
@@ -66,9 +69,9 @@ def dagster_home(data_dir: Path) -> Path:
     """$DAGSTER_HOME when set (its dagster.yaml is yours); else ``<data dir>/dagster``, with the
     project's dagster.yaml (plus PostgreSQL storage when AZLOGS_DAGSTER_PG_* is set), rewritten
     whenever either changes: edit the project's file, not the copy."""
-    configured = load_local_tool("DAGSTER_HOME")
-    if configured:
-        return Path(configured)
+    configured = load_dagster_home()
+    if configured is not None:
+        return configured
     home = dagster_home_dir(data_dir)
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
@@ -78,11 +81,53 @@ def dagster_home(data_dir: Path) -> Path:
     return home
 
 
+class InstanceError(AzlogsError):
+    """The Dagster instance (its PostgreSQL or SQLite storage) could not be opened."""
+
+
 @contextmanager
 def open_instance(data_dir: Path) -> Iterator[dg.DagsterInstance]:
     home = dagster_home(data_dir)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    postgres = load_dagster_postgres()
+    if postgres is not None and postgres.address is not None:
+        _check_reachable(postgres.address)
+    try:
+        instance = dg.DagsterInstance.from_config(str(home))
+    except Exception as error:
+        raise _instance_error(error, home) from error
+    with instance:
         yield instance
+
+
+def _check_reachable(address: tuple[str, int]) -> None:
+    """Fail in seconds, not after Dagster's half minute of connection retries."""
+    try:
+        socket.create_connection(address, timeout=5).close()
+    except OSError as error:
+        raise InstanceError(
+            f"The Dagster instance's PostgreSQL at {address[0]}:{address[1]} "
+            "(AZLOGS_DAGSTER_PG_URL or AZLOGS_DAGSTER_PG_HOST/_PORT) does not answer "
+            f"({error.strerror or type(error).__name__}). Start it or fix the settings, or unset "
+            "them to keep the local SQLite files."
+        ) from None
+
+
+def _instance_error(error: Exception, home: Path) -> InstanceError:
+    cause: BaseException = error
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    lines = str(cause).strip().splitlines()
+    detail = mask_credentials(lines[0] if lines else type(cause).__name__)
+    where = (
+        "its PostgreSQL storage (AZLOGS_DAGSTER_PG_URL or AZLOGS_DAGSTER_PG_*): check that the "
+        "server is up and reachable and the settings are right, or unset them to keep the local "
+        "SQLite files"
+        if load_dagster_postgres() is not None
+        else f"its storage under {home}: check that the directory is writable"
+    )
+    return InstanceError(
+        f"The Dagster instance could not be opened, {where}. ({type(cause).__name__}: {detail})"
+    )
 
 
 @dataclass(frozen=True)
@@ -97,21 +142,37 @@ class DrainRun:
     interrupted: bool = False
 
 
-_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-"""The runs' full logs are in the Dagster instance; the terminal gets warnings and errors."""
+_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+"""The runs' full logs, stack traces included, are in the Dagster instance; the terminal gets the
+project's own warnings (Python logging) and, at the end, one line per failed run."""
+
+
+def _explained_names() -> set[str]:
+    names, todo = set(), [AzlogsError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return names
 
 
 _INTERRUPTIONS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str | None:
-    """The message of the first step failure, without its traceback."""
+    """The message of the first step failure, without its traceback: the project's own
+    explanation (an `AzlogsError`) when there is one in the chain, else the innermost cause."""
+    explained = _explained_names()
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
             error = event.step_failure_data.error
-            while error.cause is not None:
+            while error.cls_name not in explained and error.cause is not None:
                 error = error.cause
-            return error.message.strip() or error.cls_name or "interrupted"
+            message = error.message.strip()
+            prefix, _, rest = message.partition(": ")
+            if rest and prefix.endswith(error.cls_name or "?"):
+                return rest
+            return message or error.cls_name or "interrupted"
     return None
 
 

@@ -36,7 +36,6 @@ streamed in chunks: memory stays at one flush batch plus the longest line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,10 +44,7 @@ from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
-    ClientAuthenticationError,
-    HttpResponseError,
     ResourceNotFoundError,
-    ServiceRequestError,
 )
 from azure.storage.blob import BlobPrefix, BlobServiceClient, ContainerClient
 
@@ -61,6 +57,7 @@ from azlogs_pipeline.ingest.batch import (
     RawBatchWriter,
 )
 from azlogs_pipeline.ingest.clients import make_archive_service_client
+from azlogs_pipeline.ingest.errors import explain_archive_error
 from azlogs_pipeline.lake.paths import hour_start
 
 LOGS_CONTAINER_PREFIX = "insights-logs-"
@@ -71,14 +68,8 @@ UNREADABLE_REASON = (
     "listed but not found when downloaded: deleted meanwhile, or a name the service cannot "
     "address (e.g. with `.` or `..` segments); copy it to a plain name and load the hour again"
 )
-_CREDENTIAL_IN_TEXT = re.compile(r"(?i)\b(sig|accountkey|sharedaccesssignature)=[^&;\s'\"]+")
-"""A SAS signature or key inside an SDK message (a request URL): masked before it is shown."""
 _MAX_DEPTH = 32
 """Resource folders deeper than this are not walked (Azure's deepest paths have about a dozen)."""
-
-
-class ArchiveError(RuntimeError):
-    """The archive could not be read; what was already loaded stays valid and a reload is safe."""
 
 
 @dataclass
@@ -257,32 +248,3 @@ def _load_blob(
         if writer.is_full:
             result.add(writer.flush())
     result.add(writer.flush())
-
-
-def explain_archive_error(error: AzureError, settings: ArchiveSettings) -> ArchiveError:
-    """An ArchiveError naming the setting to check; the SDK's first line follows for detail."""
-    where = settings.account_url or "the account of the archive connection string"
-    detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-    detail = _CREDENTIAL_IN_TEXT.sub(r"\1=***", detail)
-    if isinstance(error, ClientAuthenticationError) or (
-        isinstance(error, HttpResponseError) and error.status_code in (401, 403)
-    ):
-        advice = (
-            f"The archive storage account ({where}) refused the credentials. Check "
-            "AZLOGS_ARCHIVE_CONNECTION_STRING (or the checkpoint account's key, used by default); "
-            "with Entra ID the identity needs 'Storage Blob Data Reader' on the archive containers."
-        )
-    elif isinstance(error, ServiceRequestError):
-        advice = (
-            f"The archive storage account ({where}) could not be reached. Check "
-            "AZLOGS_ARCHIVE_ACCOUNT_URL / AZLOGS_ARCHIVE_CONNECTION_STRING and that outbound HTTPS "
-            "(443) is allowed."
-        )
-    elif isinstance(error, HttpResponseError):
-        advice = f"The archive storage account ({where}) answered {error.status_code}."
-    else:
-        advice = f"Reading the archive storage account ({where}) failed."
-    return ArchiveError(
-        f"{advice} ({type(error).__name__}: {detail}) Files already written are valid; load the "
-        "hour again once this is fixed (a reload replaces them)."
-    )

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from azure.core.exceptions import AzureError
-
 from azlogs_pipeline.config import Settings
 from azlogs_pipeline.ingest.batch import FlushSummary, LandedTotals, RawBatchWriter, SealedBatch
 from azlogs_pipeline.ingest.bodies import EventBody, event_body
@@ -33,7 +31,7 @@ from azlogs_pipeline.ingest.clients import (
     make_checkpoint_store,
     make_consumer,
 )
-from azlogs_pipeline.ingest.errors import DrainError, explain
+from azlogs_pipeline.ingest.errors import AZURE_ERRORS, DrainError, explain
 from azlogs_pipeline.ingest.ownership import OwnershipLost, PartitionClaim
 from azlogs_pipeline.ingest.status import lag
 
@@ -155,7 +153,7 @@ class PartitionDrain:
         try:
             ensure_container(self.settings.storage)
             self._drain()
-        except AzureError as exc:
+        except AZURE_ERRORS as exc:
             raise explain(exc, self.settings, self.eventhub) from exc
         except OwnershipLost as exc:
             log.warning("%s", exc)
@@ -346,7 +344,7 @@ class PartitionDrain:
                 error = intake.errors[0]
                 if isinstance(error, OwnershipLost | DrainError):
                     raise error
-                if isinstance(error, AzureError):
+                if isinstance(error, AZURE_ERRORS):
                     raise explain(error, self.settings, self.eventhub) from error
                 raise DrainError(
                     f"receiving from {self.eventhub} partition {self.partition_id} failed: "

@@ -15,8 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from azlogs_pipeline.errors import AzlogsError
 
-class OwnershipLost(RuntimeError):
+
+class OwnershipLost(AzlogsError, RuntimeError):
     """Another drainer owns the partition; this one must land nothing more and move no checkpoint."""
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
 
 from azlogs_pipeline.config import Settings
 from azlogs_pipeline.ingest.clients import (
@@ -11,6 +14,7 @@ from azlogs_pipeline.ingest.clients import (
     make_checkpoint_store,
     make_consumer,
 )
+from azlogs_pipeline.ingest.errors import AZURE_ERRORS, explain_access
 
 
 @dataclass(frozen=True)
@@ -44,45 +48,61 @@ def lag(checkpoint: int | None, begin: int, last_enqueued: int, is_empty: bool) 
 
 
 def list_partitions(settings: Settings) -> list[tuple[str, str]]:
-    """Every (hub, partition id) of the configured Event Hubs, asked of the service."""
+    """Every (hub, partition id) of the configured Event Hubs, asked of the service; an Azure
+    failure is an AzureAccessError naming the setting to check."""
     found: list[tuple[str, str]] = []
     for hub in settings.eventhub.names:
-        with make_consumer(settings.eventhub, hub) as consumer:
-            found.extend((hub, pid) for pid in consumer.get_partition_ids())
+        try:
+            with make_consumer(settings.eventhub, hub) as consumer:
+                found.extend((hub, pid) for pid in consumer.get_partition_ids())
+        except AZURE_ERRORS as error:
+            raise explain_access(error, settings, hub) from None
     return found
 
 
 def partition_statuses(settings: Settings) -> list[PartitionStatus]:
-    """The status of every partition of every configured hub."""
-    statuses = []
+    """The status of every partition of every configured hub (no checkpoints at all before the
+    first drain creates the container); an Azure failure is an AzureAccessError."""
+    statuses: list[PartitionStatus] = []
     store = make_checkpoint_store(settings.storage)
     try:
         for hub in settings.eventhub.names:
-            with make_consumer(settings.eventhub, hub) as consumer:
-                namespace = checkpoint_namespace(consumer)
-                checkpoints = {
-                    c["partition_id"]: c
-                    for c in store.list_checkpoints(
-                        namespace, hub, settings.eventhub.consumer_group
-                    )
-                }
-                for pid in consumer.get_partition_ids():
-                    props = consumer.get_partition_properties(pid)
-                    checkpoint = checkpoints.get(pid)
-                    statuses.append(
-                        PartitionStatus(
-                            eventhub=hub,
-                            partition_id=pid,
-                            checkpoint_sequence_number=checkpoint["sequence_number"]
-                            if checkpoint
-                            else None,
-                            checkpoint_offset=checkpoint["offset"] if checkpoint else None,
-                            begin_sequence_number=props["beginning_sequence_number"],
-                            last_enqueued_sequence_number=props["last_enqueued_sequence_number"],
-                            last_enqueued_time=props.get("last_enqueued_time_utc"),
-                            is_empty=props["is_empty"],
-                        )
-                    )
+            try:
+                statuses += _hub_statuses(settings, store, hub)
+            except AZURE_ERRORS as error:
+                raise explain_access(error, settings, hub) from None
     finally:
         store.close()
+    return statuses
+
+
+def _checkpoints(store: Any, namespace: str, hub: str, group: str) -> dict[str, Any]:
+    try:
+        return {c["partition_id"]: c for c in store.list_checkpoints(namespace, hub, group)}
+    except ResourceNotFoundError:  # the container: the first drain creates it
+        return {}
+
+
+def _hub_statuses(settings: Settings, store: Any, hub: str) -> list[PartitionStatus]:
+    statuses = []
+    with make_consumer(settings.eventhub, hub) as consumer:
+        namespace = checkpoint_namespace(consumer)
+        checkpoints = _checkpoints(store, namespace, hub, settings.eventhub.consumer_group)
+        for pid in consumer.get_partition_ids():
+            props = consumer.get_partition_properties(pid)
+            checkpoint = checkpoints.get(pid)
+            statuses.append(
+                PartitionStatus(
+                    eventhub=hub,
+                    partition_id=pid,
+                    checkpoint_sequence_number=checkpoint["sequence_number"]
+                    if checkpoint
+                    else None,
+                    checkpoint_offset=checkpoint["offset"] if checkpoint else None,
+                    begin_sequence_number=props["beginning_sequence_number"],
+                    last_enqueued_sequence_number=props["last_enqueued_sequence_number"],
+                    last_enqueued_time=props.get("last_enqueued_time_utc"),
+                    is_empty=props["is_empty"],
+                )
+            )
     return statuses

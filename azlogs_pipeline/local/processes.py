@@ -10,8 +10,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from azlogs_pipeline.errors import AzlogsError
 
-class ServiceError(RuntimeError):
+
+class ServiceError(AzlogsError, RuntimeError):
     """A local service could not be started or did not answer."""
 
 

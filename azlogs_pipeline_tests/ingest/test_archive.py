@@ -24,14 +24,13 @@ from azure.storage.blob import BlobServiceClient
 from azlogs_pipeline.cli import main
 from azlogs_pipeline.config import load_archive_settings
 from azlogs_pipeline.ingest.archive import (
-    ArchiveError,
-    explain_archive_error,
     hour_folder,
     iter_lines,
     load_archive_hour,
     load_archive_hour_from_settings,
 )
 from azlogs_pipeline.ingest.drain import drain_partition
+from azlogs_pipeline.ingest.errors import ArchiveError, explain_archive_error
 from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline.lake.paths import deadletter_root, lake_root, raw_root
 from azlogs_pipeline.local import azurite
