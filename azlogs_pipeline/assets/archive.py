@@ -83,7 +83,9 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
         metadata=archive_metadata(result),
         check_results=[
             dead_letters_check(result.dead_letters),
-            *landed_records_checks(result.hours_touched, result.records_per_category),
+            *landed_records_checks(
+                result.hours_touched, result.records_per_category, result.records_per_hour
+            ),
             dg.AssetCheckResult(
                 check_name=CHECK_BLOBS_READ,
                 passed=not result.unreadable_blobs and not result.missing_containers,

@@ -2,6 +2,8 @@
 
 import logging
 import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -23,6 +25,10 @@ CHECK_DEAD_LETTERS = "no_dead_letters"
 CHECK_RETENTION = "nothing_lost_to_retention"
 CHECK_CATEGORIES = "categories_known"
 CHECK_PARTITION_START = "no_records_before_partition_start"
+CHECK_FUTURE = "no_records_after_the_current_hour"
+RECORDS_OUT_OF_RANGE = "records_out_of_range"
+"""Metadata key: records landed in hours no hourly partition covers (before
+AZLOGS_PARTITION_START or after the current hour); they stay in the raw lake."""
 HOURS_TOUCHED = "hours_touched"
 PROGRESS_LOGGER = logging.getLogger("azlogs_pipeline.progress")
 """Every progress report of a drain, for a process that shows it live (`azlogs run`'s workers
@@ -88,6 +94,7 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
         "lag_after": result.lag_after,
         "lost_to_retention": result.lost_to_retention,
         HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
+        RECORDS_OUT_OF_RANGE: records_out_of_range(result.records_per_hour),
         "duration_seconds": round(result.duration_seconds, 3),
         "records_per_second": round(result.records_per_second, 1),
         "dagster/row_count": result.records,
@@ -105,6 +112,13 @@ def landed_records_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             "stay in the raw lake but no table hour covers them.",
         ),
         dg.AssetCheckSpec(
+            CHECK_FUTURE,
+            asset=asset,
+            description="Warns when records landed in hours after the current one (times less "
+            "than a day after their enqueued time; later ones fall back to it): they stay in the "
+            "raw lake and their hour is built once it exists.",
+        ),
+        dg.AssetCheckSpec(
             CHECK_CATEGORIES,
             asset=asset,
             description="Warns when records of categories no table reads landed (they stay "
@@ -113,13 +127,29 @@ def landed_records_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def landed_records_checks(
-    hours_touched: set[str], records_per_category: dict[str, int]
-) -> list[dg.AssetCheckResult]:
-    """Results of `landed_records_check_specs`: hours before the first hourly partition, and
-    categories that no normalized table reads."""
+def out_of_range_hours(hours: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(hours before the first hourly partition, hours after the current one), sorted."""
     first_hour = load_partition_start().strftime("%Y-%m-%d-%H")
-    too_old = sorted(hour for hour in hours_touched if hour < first_hour)
+    last_hour = datetime.now(UTC).strftime("%Y-%m-%d-%H")
+    ordered = sorted(hours)
+    return [h for h in ordered if h < first_hour], [h for h in ordered if h > last_hour]
+
+
+def records_out_of_range(records_per_hour: dict[str, int]) -> int:
+    """How many records landed in hours that no hourly partition covers (yet)."""
+    too_old, too_new = out_of_range_hours(records_per_hour)
+    return sum(records_per_hour[hour] for hour in (*too_old, *too_new))
+
+
+def landed_records_checks(
+    hours_touched: set[str],
+    records_per_category: dict[str, int],
+    records_per_hour: dict[str, int] | None = None,
+) -> list[dg.AssetCheckResult]:
+    """Results of `landed_records_check_specs`: hours before the first hourly partition or after
+    the current one, and categories that no normalized table reads."""
+    too_old, too_new = out_of_range_hours(hours_touched)
+    per_hour = records_per_hour or {}
     unknown = {
         category: count
         for category, count in sorted(records_per_category.items())
@@ -131,6 +161,15 @@ def landed_records_checks(
             passed=not too_old,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"hours_before_partition_start": dg.MetadataValue.json(too_old)},
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_FUTURE,
+            passed=not too_new,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "hours_after_the_current_hour": dg.MetadataValue.json(too_new),
+                "records": sum(per_hour.get(hour, 0) for hour in too_new),
+            },
         ),
         dg.AssetCheckResult(
             check_name=CHECK_CATEGORIES,
@@ -174,7 +213,9 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
         metadata=drain_metadata(result),
         check_results=[
             dead_letters_check(result.dead_letters),
-            *landed_records_checks(result.hours_touched, result.records_per_category),
+            *landed_records_checks(
+                result.hours_touched, result.records_per_category, result.records_per_hour
+            ),
             dg.AssetCheckResult(
                 check_name=CHECK_RETENTION,
                 passed=result.lost_to_retention == 0,

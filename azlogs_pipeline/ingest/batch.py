@@ -76,6 +76,7 @@ class FlushSummary:
     records_per_category: dict[str, int] = field(default_factory=dict)
     records_per_time_source: dict[str, int] = field(default_factory=dict)
     hours_touched: tuple[str, ...] = ()
+    records_per_hour: dict[str, int] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
     first_sequence_number: int | None = None
     last_sequence_number: int | None = None
@@ -96,6 +97,7 @@ class LandedTotals:
     bytes_written: int = 0
     records_per_category: dict[str, int] = field(default_factory=dict)
     hours_touched: set[str] = field(default_factory=set)
+    records_per_hour: dict[str, int] = field(default_factory=dict)
 
     def add_landed(self, flushed: FlushSummary) -> None:
         self.records += flushed.records
@@ -106,6 +108,8 @@ class LandedTotals:
         self.hours_touched.update(flushed.hours_touched)
         for category, count in flushed.records_per_category.items():
             self.records_per_category[category] = self.records_per_category.get(category, 0) + count
+        for hour, count in flushed.records_per_hour.items():
+            self.records_per_hour[hour] = self.records_per_hour.get(hour, 0) + count
 
 
 class _TextBuffer:
@@ -491,8 +495,10 @@ class SealedBatch:
         pending, writer = self.pending, self.writer
         raw = [item for item in written if item.category is not None]
         per_category: Counter[str] = Counter()
+        per_hour: Counter[str] = Counter()
         for item in raw:
             per_category[item.category or ""] += item.rows
+            per_hour[hour_key(item.hour)] += item.rows
         return FlushSummary(
             eventhub=writer.eventhub,
             partition_id=writer.partition_id,
@@ -505,7 +511,8 @@ class SealedBatch:
             records_per_time_source=dict(
                 sorted(Counter(row[_ROW_TIME_SOURCE] for row in pending.rows).items())
             ),
-            hours_touched=tuple(sorted({hour_key(item.hour) for item in raw})),
+            hours_touched=tuple(sorted(per_hour)),
+            records_per_hour=dict(sorted(per_hour.items())),
             files=tuple(item.path for item in written),
             first_sequence_number=pending.events[0][0],
             last_sequence_number=pending.events[-1][0],

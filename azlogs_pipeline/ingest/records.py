@@ -23,6 +23,10 @@ goes to `event_time_source`:
 - every category (Activity log included), as the fallback: `time`, then `timeGenerated`, then the
   Event Hubs enqueued time (`enqueued_time`).
 
+A time more than a day after the event's enqueued time (a sender's wrong clock, year 2999) is
+absurd: the enqueued time is used and `event_time_source` says so, e.g. `enqueued_time
+(properties.createdDateTime in the future)`; the original value stays in the record.
+
 Keys match in any casing, and `properties` may be a JSON-encoded string.
 """
 
@@ -41,6 +45,9 @@ from azlogs_pipeline.lake.paths import INVALID_CATEGORY, is_safe_segment
 
 RECORD_ID_HEX_CHARS = 32
 SOURCE_ENQUEUED_TIME = "enqueued_time"
+FUTURE_TOLERANCE = timedelta(days=1)
+"""A record cannot be written a day after it was enqueued: a time beyond that is absurd (a wrong
+clock, 2999) and would make an hour no partition covers yet; the enqueued time is used instead."""
 _MIN_YEAR, _MAX_YEAR = 1970, 2999
 _MAX_TIME_TEXT = 64
 
@@ -232,8 +239,17 @@ def resolve_event_time(
             continue
         parsed = parse_event_time(get_ci(container, key))
         if parsed is not None:
+            enqueued = _to_utc(enqueued_time)
+            if parsed - enqueued > FUTURE_TOLERANCE:
+                return enqueued, future_source(source)
             return parsed, source
     return _to_utc(enqueued_time), SOURCE_ENQUEUED_TIME
+
+
+def future_source(source: str) -> str:
+    """`event_time_source` of a record whose `source` time lay more than a day after its
+    enqueued time: the enqueued time stands in, the original stays in the record itself."""
+    return f"{SOURCE_ENQUEUED_TIME} ({source} in the future)"
 
 
 def parse_event_time(value: Any) -> datetime | None:

@@ -269,3 +269,20 @@ def test_record_with_bad_category_gets_the_reserved_one() -> None:
     assert (fields.category, fields.category_valid) == ("_invalid", False)
     fields = extract_record_fields({"time": "2025-03-01T00:00:00Z"}, ENQUEUED)
     assert (fields.category, fields.category_valid) == ("_invalid", False)
+
+
+def test_a_time_more_than_a_day_after_enqueueing_falls_back_to_the_enqueued_time() -> None:
+    from azlogs_pipeline.ingest.records import resolve_event_time
+
+    enqueued = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    soon = {"properties": {"createdDateTime": "2026-11-21T09:59:00Z"}}
+    later = {"properties": {"createdDateTime": "2026-11-21T10:01:00Z"}}
+    props = "properties"
+    assert resolve_event_time(soon, soon[props], "SignInLogs", enqueued) == (
+        datetime(2026, 11, 21, 9, 59, tzinfo=UTC),
+        "properties.createdDateTime",
+    )
+    assert resolve_event_time(later, later[props], "SignInLogs", enqueued) == (
+        enqueued,
+        "enqueued_time (properties.createdDateTime in the future)",
+    )
