@@ -239,7 +239,10 @@ def _load_blob(
     except ResourceNotFoundError:
         result.unreadable_blobs[blob] = UNREADABLE_REASON
         return
-    writer = RawBatchWriter(data_dir, archive_hub(container.container_name), blob, **options)
+    # An archive line's "enqueued time" is only its folder's hour: no future-time fallback.
+    writer = RawBatchWriter(
+        data_dir, archive_hub(container.container_name), blob, future_fallback=False, **options
+    )
     result.bytes_read += download.size
     for number, offset, line in iter_lines(download.chunks()):
         if not line.strip():

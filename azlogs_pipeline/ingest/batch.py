@@ -280,6 +280,7 @@ class RawBatchWriter:
         max_records: int = DEFAULT_MAX_RECORDS,
         max_bytes: int = DEFAULT_MAX_BYTES,
         compression: str = "zstd",
+        future_fallback: bool = True,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         if max_records < 1 or not 1 <= max_bytes <= _MAX_BUFFER_BYTES:
@@ -293,6 +294,8 @@ class RawBatchWriter:
         self.max_bytes = max_bytes
         self.compression = compression
         self._clock = clock
+        self.future_fallback = future_fallback
+        """Absurd future times fall back to the enqueued time (an archive has none: False)."""
         self._texts = _TextBuffer(max_bytes + _TEXT_SLACK_BYTES)
         self._spare = _TextBuffer(max_bytes + _TEXT_SLACK_BYTES)
         self._texts.in_use = True
@@ -346,7 +349,7 @@ class RawBatchWriter:
             parsed = ParsedEvent([], [], [], dead_letter_reason)
         else:
             try:
-                parsed = parse_event(body, enqueued)
+                parsed = parse_event(body, enqueued, self.future_fallback)
             except Exception as exc:
                 parsed = ParsedEvent(
                     [], [], [], f"parsing failed unexpectedly ({type(exc).__name__}: {exc})"

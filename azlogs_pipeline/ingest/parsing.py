@@ -44,7 +44,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_event(body: bytes, enqueued_time: datetime) -> ParsedEvent:
+def parse_event(body: bytes, enqueued_time: datetime, future_fallback: bool = True) -> ParsedEvent:
     """Parse a body; never raises on bad input.
 
     A record whose fields cannot be extracted (unexpected value types, a bug) must not stop the
@@ -56,7 +56,7 @@ def parse_event(body: bytes, enqueued_time: datetime) -> ParsedEvent:
         failures: list[str] = []
         for item in envelope.records:
             try:
-                fields = extract_record_fields(item.record, enqueued_time)
+                fields = extract_record_fields(item.record, enqueued_time, future_fallback)
             except Exception as exc:
                 failures.append(f"{item.index} ({type(exc).__name__})")
                 continue

@@ -132,13 +132,17 @@ class RecordFields(NamedTuple):
     canonical_json: bytes
 
 
-def extract_record_fields(record: Mapping[str, Any], enqueued_time: datetime) -> RecordFields:
+def extract_record_fields(
+    record: Mapping[str, Any], enqueued_time: datetime, future_fallback: bool = True
+) -> RecordFields:
     """All raw-lake fields of one record; `enqueued_time` is the last event-time fallback."""
     canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     raw_category = get_ci(record, "category")
     category, category_valid = safe_category(raw_category)
     properties = nested_mapping(get_ci(record, "properties"))
-    event_time, source = resolve_event_time(record, properties, raw_category, enqueued_time)
+    event_time, source = resolve_event_time(
+        record, properties, raw_category, enqueued_time, future_fallback
+    )
     resource_id = _text(get_ci(record, "resourceId"))
     return RecordFields(
         hashlib.sha256(canonical).hexdigest()[:RECORD_ID_HEX_CHARS],
@@ -231,6 +235,7 @@ def resolve_event_time(
     properties: Mapping[str, Any] | None,
     category: Any,
     enqueued_time: datetime,
+    future_fallback: bool = True,
 ) -> tuple[datetime, str]:
     """(event time in UTC, name of the field it came from)."""
     for key, in_properties, source in event_time_candidates(category):
@@ -240,7 +245,7 @@ def resolve_event_time(
         parsed = parse_event_time(get_ci(container, key))
         if parsed is not None:
             enqueued = _to_utc(enqueued_time)
-            if parsed - enqueued > FUTURE_TOLERANCE:
+            if future_fallback and parsed - enqueued > FUTURE_TOLERANCE:
                 return enqueued, future_source(source)
             return parsed, source
     return _to_utc(enqueued_time), SOURCE_ENQUEUED_TIME
