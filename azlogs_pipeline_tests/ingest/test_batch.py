@@ -301,10 +301,10 @@ def test_a_record_that_fails_dead_letters_its_event_and_the_rest_land(
 ) -> None:
     real = parsing_module.extract_record_fields
 
-    def picky(record: dict[str, object], enqueued: datetime) -> object:
+    def picky(record: dict[str, object], enqueued: datetime, *rest: bool) -> object:
         if record.get("poison"):
             raise RuntimeError("unexpected")
-        return real(record, enqueued)
+        return real(record, enqueued, *rest)
 
     monkeypatch.setattr(parsing_module, "extract_record_fields", picky)
     writer = _writer(tmp_path)
