@@ -486,6 +486,139 @@ def load_drain_parallelism(environ: Mapping[str, str] | None = None) -> int:
     return int(raw)
 
 
+_LAKE_AZ_URL = re.compile(r"^az://(?P<container>[^/@]+)(?:/(?P<prefix>.*))?$")
+_LAKE_ABFSS_URL = re.compile(
+    r"^abfss://(?P<container>[^/@]+)@(?P<account>[a-z0-9]+)\.dfs\.(?P<suffix>[^/]+)"
+    r"(?:/(?P<prefix>.*))?$"
+)
+_LAKE_PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9_.=-]{1,255}$")
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """The lake in Azure Storage (``AZLOGS_LAKE_URL``): container, prefix and credentials.
+
+    Credentials are the lake's own (``AZLOGS_LAKE_CONNECTION_STRING`` or ``AZLOGS_LAKE_ACCOUNT_URL``
+    for Entra ID) or, by default, the checkpoint storage account's."""
+
+    url: str
+    container: str
+    prefix: str
+    connection_string: Secret | None = None
+    account_name: str | None = None
+    account_key: Secret | None = None
+    account_url: str | None = None
+
+    @property
+    def uses_entra_id(self) -> bool:
+        return self.connection_string is None and self.account_key is None
+
+
+def _lake_location(url: str) -> tuple[str, str, str | None, str | None]:
+    """(container, prefix, account, account blob URL) of an ``az://`` or ``abfss://`` URL."""
+    hint = (
+        "Use az://<container>/<prefix> or "
+        "abfss://<container>@<account>.dfs.core.windows.net/<prefix>."
+    )
+    account = account_url = None
+    match = _LAKE_AZ_URL.match(url)
+    if match is None:
+        match = _LAKE_ABFSS_URL.match(url)
+        if match is None:
+            raise ConfigError(f"AZLOGS_LAKE_URL={url!r} is not a lake URL. {hint}")
+        account = match["account"]
+        account_url = f"https://{account}.blob.{match['suffix']}"
+    container = match["container"]
+    if not _CONTAINER_NAME.match(container):
+        raise ConfigError(
+            f"AZLOGS_LAKE_URL names the container {container!r}, which is not a valid container "
+            "name (3-63 lower-case letters, digits and single hyphens). " + hint
+        )
+    segments = [s for s in (match["prefix"] or "").split("/") if s]
+    for segment in segments:
+        if not _LAKE_PREFIX_SEGMENT.match(segment) or set(segment) == {"."}:
+            raise ConfigError(
+                f"AZLOGS_LAKE_URL has the path segment {segment!r}: use letters, digits, '_', "
+                "'-', '.' and '=' only. " + hint
+            )
+    return container, "/".join(segments), account, account_url
+
+
+def _lake(env: Mapping[str, str]) -> LakeSettings | None:
+    url = _get(env, "AZLOGS_LAKE_URL")
+    if url is None:
+        return None
+    container, prefix, account, account_url = _lake_location(url)
+    conn = _get(env, "AZLOGS_LAKE_CONNECTION_STRING")
+    lake_url = _get(env, "AZLOGS_LAKE_ACCOUNT_URL")
+    if conn and lake_url:
+        raise ConfigError(
+            "AZLOGS_LAKE_CONNECTION_STRING and AZLOGS_LAKE_ACCOUNT_URL are both set. Set the "
+            "connection string (key or SAS), or the URL alone to sign in with Entra ID."
+        )
+    if conn:
+        parts = parse_connection_string(conn, "AZLOGS_LAKE_CONNECTION_STRING")
+        if not (
+            {"accountname", "blobendpoint"} & parts.keys() or parts.get("usedevelopmentstorage")
+        ):
+            raise ConfigError(
+                "AZLOGS_LAKE_CONNECTION_STRING names no account. Copy the lake storage account's "
+                "'Connection string' from 'Access keys' in the Azure portal."
+            )
+        return LakeSettings(url, container, prefix, connection_string=Secret(conn))
+    if lake_url:
+        if "?" in lake_url or not lake_url.startswith(("https://", "http://")):
+            raise ConfigError(
+                "AZLOGS_LAKE_ACCOUNT_URL must be the account's blob endpoint without a query, "
+                "e.g. https://<account>.blob.core.windows.net (value not shown)."
+            )
+        return LakeSettings(url, container, prefix, account_url=lake_url.rstrip("/"))
+    try:
+        storage = _storage(env)
+    except ConfigError as exc:
+        if account_url is not None:  # abfss:// names the account: sign in with Entra ID
+            return LakeSettings(
+                url, container, prefix, account_name=account, account_url=account_url
+            )
+        raise ConfigError(
+            "AZLOGS_LAKE_URL is set but no credentials for it are. Set "
+            "AZLOGS_LAKE_CONNECTION_STRING or AZLOGS_LAKE_ACCOUNT_URL, or configure the "
+            f"checkpoint storage account, which is used by default. ({exc})"
+        ) from None
+    if account is not None and account != _storage_account_name(storage):
+        # The lake is in another account than the checkpoints: Entra ID for that account.
+        return LakeSettings(url, container, prefix, account_name=account, account_url=account_url)
+    return LakeSettings(
+        url,
+        container,
+        prefix,
+        connection_string=storage.connection_string,
+        account_name=storage.account_name,
+        account_key=storage.account_key,
+        account_url=storage.account_url,
+    )
+
+
+def _storage_account_name(storage: StorageSettings) -> str | None:
+    if storage.connection_string is not None:
+        parts = parse_connection_string(
+            storage.connection_string.get(), "AZLOGS_STORAGE_CONNECTION_STRING"
+        )
+        return parts.get("accountname")
+    return storage.account_name
+
+
+def load_lake_settings(environ: Mapping[str, str] | None = None) -> LakeSettings | None:
+    """The lake in Azure Storage, or None for the local directory under the data dir.
+
+    ``AZLOGS_LAKE_URL`` is ``az://<container>/<prefix>`` or
+    ``abfss://<container>@<account>.dfs.core.windows.net/<prefix>``; credentials are
+    ``AZLOGS_LAKE_CONNECTION_STRING``, ``AZLOGS_LAKE_ACCOUNT_URL`` (Entra ID), or by default the
+    checkpoint storage account's. It needs no Event Hub settings (the catalog and `azlogs sql` use it).
+    """
+    return _lake(_environment(environ))
+
+
 DEFAULT_PARTITION_START = "2025-01-01"
 
 

@@ -172,8 +172,9 @@ def write_the_report() -> Path:
 
 def show_lake() -> None:
     from azlogs_pipeline.lake.inspect import deadletters_per_reason, raw_records_per_category
+    from azlogs_pipeline.lake.paths import lake_root
 
-    _section(f"The raw lake ({DEMO_DATA / 'lake'})")
+    _section(f"The raw lake ({lake_root(DEMO_DATA)})")
     print(f"{'category':36} {'records':>8} {'distinct':>8} {'repaired':>8}  event hours (UTC)")
     for category, records, distinct, repaired, first, last in raw_records_per_category(DEMO_DATA):
         print(
@@ -218,6 +219,15 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    from azlogs_pipeline.lake.storage import configured_lake
+
+    if configured_lake() is not None:
+        print(
+            f"\nAll {sent:,} published events were drained exactly once. The lake was in the "
+            "demo's Azurite (AZLOGS_LAKE_URL), stopped with the stack; the Dagster runs are in "
+            f"{DEMO_DATA / 'dagster'}."
+        )
+        return 0
     print(
         f"\nAll {sent:,} published events were drained exactly once. The lake stays in "
         f"{DEMO_DATA}; the Dagster runs are in {DEMO_DATA / 'dagster'}. Query it with:\n"

@@ -10,6 +10,7 @@ import pytest
 pytest_plugins = [
     "azlogs_pipeline_tests.fixtures.emulator",
     "azlogs_pipeline_tests.fixtures.azurite",
+    "azlogs_pipeline_tests.fixtures.lake",
 ]
 
 SERVICE_FIXTURES = frozenset(

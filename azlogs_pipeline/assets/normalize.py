@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Any
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.lake.catalog import ensure_catalog
+from azlogs_pipeline.lake.parquet import open_parquet
 from azlogs_pipeline.normalize.contract import missing_columns
 from azlogs_pipeline.normalize.hour import HourResult, build_hour
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -65,7 +65,7 @@ def table_metadata(result: HourResult) -> dict[str, Any]:
 def _null_keys(result: HourResult) -> int:
     if result.path is None:
         return 0
-    keys = pq.read_table(result.path, columns=list(KEY_COLUMNS))
+    keys = open_parquet(result.path).read(columns=list(KEY_COLUMNS))
     return sum(keys.column(name).null_count for name in KEY_COLUMNS)
 
 
@@ -74,7 +74,9 @@ def table_checks(result: HourResult) -> list[dg.AssetCheckResult]:
     missing = sorted(set(result.records_per_category) - set(result.rows_per_category))
     nulls = _null_keys(result)
     columns = (
-        pq.read_schema(result.path).names if result.path else table_schemas()[result.table].names
+        open_parquet(result.path).schema_arrow.names
+        if result.path
+        else table_schemas()[result.table].names
     )
     absent = missing_columns(result.table, columns)
     return [

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from azlogs_pipeline.assets.partitions import DAILY, HOURLY
 from azlogs_pipeline.assets.risk import risk_metadata
 from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.lake.paths import table_hour_file
+from azlogs_pipeline.lake.parquet import open_parquet
+from azlogs_pipeline.lake.paths import current_partition_file, table_hour_file
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize.build import SummaryResult, build_summary
@@ -213,8 +213,8 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
 
 def reconcile_check(data_dir: Path, result: SummaryResult) -> dg.AssetCheckResult:
     """sum(attempts) of the hour = rows of the hour's signin_logs file (nothing lost or doubled)."""
-    path = table_hour_file(data_dir, "signin_logs", result.window_start)
-    table_rows = pq.ParquetFile(path).metadata.num_rows if path.is_file() else 0
+    path = current_partition_file(table_hour_file(data_dir, "signin_logs", result.window_start))
+    table_rows = open_parquet(path).metadata.num_rows if path is not None else 0
     attempts = signin_totals(result.data)["attempts"]
     return dg.AssetCheckResult(
         check_name=CHECK_RECONCILES_WITH_SIGNINS,

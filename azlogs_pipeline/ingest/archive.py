@@ -59,6 +59,7 @@ from azlogs_pipeline.ingest.batch import (
 from azlogs_pipeline.ingest.clients import make_archive_service_client
 from azlogs_pipeline.ingest.errors import explain_archive_error
 from azlogs_pipeline.lake.paths import hour_start
+from azlogs_pipeline.lake.storage import LakePath
 
 LOGS_CONTAINER_PREFIX = "insights-logs-"
 ACTIVITY_CONTAINER = "insights-activity-logs"
@@ -85,7 +86,7 @@ class ArchiveLoadResult(LandedTotals):
     """Listed blobs that could not be downloaded, with why: nothing of them is in the lake."""
     lines: int = 0
     bytes_read: int = 0
-    files: list[Path] = field(default_factory=list)
+    files: list[LakePath] = field(default_factory=list)
 
     def add(self, flushed: FlushSummary) -> None:
         self.add_landed(flushed)

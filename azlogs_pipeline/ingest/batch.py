@@ -35,6 +35,7 @@ from azlogs_pipeline.lake.raw_schema import (
     RAW_DICTIONARY_COLUMNS,
     RAW_RECORDS_SCHEMA,
 )
+from azlogs_pipeline.lake.storage import LakePath
 
 DEFAULT_MAX_RECORDS = 50_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -77,7 +78,7 @@ class FlushSummary:
     records_per_time_source: dict[str, int] = field(default_factory=dict)
     hours_touched: tuple[str, ...] = ()
     records_per_hour: dict[str, int] = field(default_factory=dict)
-    files: tuple[Path, ...] = ()
+    files: tuple[LakePath, ...] = ()
     first_sequence_number: int | None = None
     last_sequence_number: int | None = None
     last_offset: str | None = None
@@ -434,7 +435,7 @@ class SealedBatch:
         self,
         pool: ThreadPoolExecutor,
         table: pa.Table,
-        path: Path,
+        path: LakePath,
         category: str | None,
         hour: datetime,
         dictionary_columns: Sequence[str] | bool,
@@ -528,7 +529,7 @@ class SealedBatch:
 
 @dataclass(frozen=True, slots=True)
 class _Written:
-    path: Path
+    path: LakePath
     size: int
     category: str | None
     hour: datetime

@@ -13,7 +13,13 @@ from azure.eventhub import EventHubConsumerClient, EventHubProducerClient, Trans
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
-from azlogs_pipeline.config import ArchiveSettings, EventHubSettings, Secret, StorageSettings
+from azlogs_pipeline.config import (
+    ArchiveSettings,
+    EventHubSettings,
+    LakeSettings,
+    Secret,
+    StorageSettings,
+)
 
 
 def _credential() -> Any:
@@ -93,8 +99,8 @@ def make_consumer(
     )
 
 
-def make_container_client(settings: StorageSettings) -> ContainerClient:
-    """The checkpoint container's client."""
+def make_container_client(settings: StorageSettings | LakeSettings) -> ContainerClient:
+    """The checkpoint container's client, or the lake container's (same credential rule)."""
     if settings.connection_string is not None:
         return ContainerClient.from_connection_string(
             settings.connection_string.get(), settings.container, **_storage_options()

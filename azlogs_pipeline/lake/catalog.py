@@ -8,6 +8,10 @@ replaces the old one atomically, so open sessions keep working on the old file.
 
 Each lake area also holds a zero-row `_schema.parquet` with the area's columns, so every view
 answers on an empty lake (zero rows, the right columns) instead of failing on "no files found".
+
+With the lake in a blob container the views read `az://` globs through DuckDB's azure extension;
+the tables' and summaries' views pick one version of each partition (sql/versioned_view.sql).
+The catalog file holds no secret: whoever opens it creates a TEMPORARY one (`connect_read_only`).
 """
 
 from __future__ import annotations
@@ -33,19 +37,25 @@ from azlogs_pipeline.lake.paths import (
     table_root,
 )
 from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
+from azlogs_pipeline.lake.storage import LakePath, configure_duckdb, is_remote
+from azlogs_pipeline.sql_files import read_sql
 
 _VERSION_TABLE = "azlogs_catalog"
+_UNVERSIONED_VIEWS = frozenset({"raw_records", "deadletters"})
+"""Raw batch and dead-letter files are never replaced, only added: no versions to pick from."""
+SETTLE_SECONDS = 10
+"""How old a new version of a blob partition must be before the views choose it."""
 
 
 def lake_views(
     data_dir: Path,
     tables: Mapping[str, pa.Schema],
     summaries: Mapping[str, pa.Schema] | None = None,
-) -> dict[str, tuple[Path, pa.Schema]]:
+) -> dict[str, tuple[LakePath, pa.Schema]]:
     """View name -> (lake area, schema) for the raw records, dead letters, every table and every
     summary (`summaries` defaults to all of `azlogs_pipeline.summarize.specs.SUMMARIES`, so every
     caller builds the same catalog)."""
-    views = {
+    views: dict[str, tuple[LakePath, pa.Schema]] = {
         "raw_records": (raw_root(data_dir), RAW_RECORDS_SCHEMA),
         "deadletters": (deadletter_root(data_dir), DEADLETTER_SCHEMA),
     }
@@ -60,13 +70,22 @@ def lake_views(
     return views
 
 
-def _view_sql(name: str, root: Path) -> str:
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view_sql(name: str, root: LakePath) -> str:
     # Identifiers and paths come from the code, never from data; quote them anyway.
-    glob = str(root.resolve() / "**" / f"*{PARQUET_SUFFIX}").replace("'", "''")
-    return (
-        f'CREATE OR REPLACE VIEW "{name}" AS '
-        f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
-    )
+    glob = _literal(str(root.resolve() / "**" / f"*{PARQUET_SUFFIX}"))
+    quoted = '"' + name.replace('"', '""') + '"'
+    if is_remote(root) and name not in _UNVERSIONED_VIEWS:
+        return read_sql("azlogs_pipeline.lake", "versioned_view.sql").format(
+            name=quoted, glob=glob, settle_us=int(SETTLE_SECONDS * 1_000_000)
+        )
+    # A blob area reads each file's schema only when needed: union_by_name would open every file
+    # when the query is bound (one request per file).
+    union = "" if is_remote(root) else ", union_by_name = true"
+    return f"CREATE OR REPLACE VIEW {quoted} AS SELECT * FROM read_parquet({glob}{union})"
 
 
 def _derived_view_sql(name: str, select: str) -> str:
@@ -80,7 +99,9 @@ def derived_views() -> dict[str, str]:
     return catalog_views()
 
 
-def _fingerprint(views: Mapping[str, tuple[Path, pa.Schema]], derived: Mapping[str, str]) -> str:
+def _fingerprint(
+    views: Mapping[str, tuple[LakePath, pa.Schema]], derived: Mapping[str, str]
+) -> str:
     text = "\n".join(_view_sql(name, root) + str(schema) for name, (root, schema) in views.items())
     text += "\n".join(_derived_view_sql(name, select) for name, select in derived.items())
     return hashlib.sha256(text.encode()).hexdigest()
@@ -118,6 +139,7 @@ def ensure_catalog(
     tmp.unlink(missing_ok=True)
     try:
         with duckdb.connect(str(tmp)) as con:
+            configure_duckdb(con)  # a TEMPORARY secret: never written to the catalog file
             for name, (root, _) in views.items():
                 con.execute(_view_sql(name, root))
             for name, select in derived.items():
@@ -202,6 +224,7 @@ def setup_session(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
     lake needs to be read (a remote lake's temporary secret belongs here, first), UTC like the
     pipeline, then the lock: files outside the lake cannot be read, nothing can be written, no
     extension loaded, no setting but `SESSION_SETTINGS` changed."""
+    configure_duckdb(con)  # a blob lake: the azure extension and a TEMPORARY secret
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET allow_persistent_secrets = false")
     con.execute("SET allowed_directories = $dirs", {"dirs": readable_prefixes(data_dir)})

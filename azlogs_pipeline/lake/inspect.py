@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from azlogs_pipeline.lake.paths import PARQUET_SUFFIX, deadletter_root, raw_root
+from azlogs_pipeline.lake.storage import LakePath, lake_connect
 from azlogs_pipeline.sql_files import read_sql
 
 
-def _query(name: str, parameter: str, root: Path) -> list[tuple[Any, ...]]:
+def _query(name: str, parameter: str, root: LakePath) -> list[tuple[Any, ...]]:
     if not any(root.rglob(f"*{PARQUET_SUFFIX}")):
         return []
     sql = read_sql("azlogs_pipeline.lake", f"{name}.sql")
-    with duckdb.connect() as con:
+    with lake_connect() as con:
         return con.execute(sql, {parameter: str(root / "**" / f"*{PARQUET_SUFFIX}")}).fetchall()
 
 

@@ -1,21 +1,35 @@
 """Atomic Parquet writes: a reader sees either the old file, the new file, or no file; never half.
 
-The file is written under a temporary name in the target directory (same filesystem, so the rename
-is atomic), flushed and fsynced, renamed over the final name with `os.replace`, and the directory is
-fsynced so the rename itself survives a power loss. Temporary names start with a dot and end in
-`.tmp`, so globs over `*.parquet` never see them.
+Local lake: the file is written under a temporary name in the target directory (same filesystem, so
+the rename is atomic), flushed and fsynced, renamed over the final name with `os.replace`, and the
+directory is fsynced so the rename itself survives a power loss. Temporary names start with a dot
+and end in `.tmp`, so globs over `*.parquet` never see them.
+
+Blob lake: the file is written to a local temporary file, then uploaded in one commit (Put Blob, or
+staged blocks and one Put Block List; see lake/storage.py), so the blob is complete or absent.
+
+Replacing a partition (a table-hour, a summary hour or day) goes through
+`replace_partition_file`: `os.replace` locally; on blobs a new version (a blob cannot be renamed,
+and overwriting one mid-read would mix two builds: DuckDB fetches byte ranges without pinning the
+ETag), with superseded versions deleted only after `SUPERSEDED_GRACE_SECONDS`.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from azlogs_pipeline.lake.paths import new_version_path, partition_versions, version_micros
+from azlogs_pipeline.lake.storage import BlobPath, LakePath
 
 TEMP_SUFFIX = ".tmp"
 DEFAULT_COMPRESSION = "zstd"
@@ -26,8 +40,11 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename inside `directory` durable (no-op where directories cannot be opened)."""
+def fsync_dir(directory: LakePath) -> None:
+    """Make a rename inside `directory` durable (no-op where directories cannot be opened, and
+    on blobs, where a committed upload is durable already)."""
+    if isinstance(directory, BlobPath):
+        return
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -48,7 +65,7 @@ def _fsync_file(path: Path) -> None:
 
 def write_parquet_atomic(
     table: pa.Table,
-    path: Path,
+    path: LakePath,
     *,
     compression: str = DEFAULT_COMPRESSION,
     dictionary_columns: Sequence[str] | bool = True,
@@ -64,22 +81,23 @@ def write_parquet_atomic(
     With ``sync_directory=False`` the caller fsyncs the directory itself, once for many files,
     before it relies on the rename (for example before a checkpoint moves).
     """
+    options = {
+        "compression": compression,
+        "use_dictionary": list(dictionary_columns)
+        if not isinstance(dictionary_columns, bool)
+        else dictionary_columns,
+        "row_group_size": row_group_size,
+        "write_statistics": list(statistics_columns)
+        if not isinstance(statistics_columns, bool)
+        else statistics_columns,
+    }
+    if isinstance(path, BlobPath):
+        return _upload_parquet(table, path, options)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
     try:
-        pq.write_table(
-            table,
-            tmp,
-            compression=compression,
-            use_dictionary=list(dictionary_columns)
-            if not isinstance(dictionary_columns, bool)
-            else dictionary_columns,
-            row_group_size=row_group_size,
-            write_statistics=list(statistics_columns)
-            if not isinstance(statistics_columns, bool)
-            else statistics_columns,
-        )
+        pq.write_table(table, tmp, **options)
         _fsync_file(tmp)
         size = tmp.stat().st_size
         os.replace(tmp, path)
@@ -91,11 +109,80 @@ def write_parquet_atomic(
     return size
 
 
-def sweep_temp_files(root: Path, *, min_age_seconds: float = 3600.0) -> int:
+def open_parquet(path: LakePath) -> pq.ParquetFile:
+    """A Parquet file of the lake, local or in the blob container (downloaded in one request)."""
+    if isinstance(path, BlobPath):
+        return pq.ParquetFile(pa.BufferReader(path.read_bytes()))
+    return pq.ParquetFile(path)
+
+
+def _upload_parquet(table: pa.Table, path: BlobPath, options: Mapping[str, Any]) -> int:
+    with tempfile.TemporaryDirectory(prefix="azlogs-upload-") as scratch:
+        local = Path(scratch) / path.name
+        pq.write_table(table, local, **options)
+        return path.upload_file(local)
+
+
+SUPERSEDED_GRACE_SECONDS = 24 * 3600.0
+"""How long a superseded version of a blob partition stays. A DuckDB scan opens every file its
+glob listed (the version filter drops rows, not files), so deleting a listed file fails the scans
+in flight at that instant; superseded versions therefore stay a day, and a later rebuild of the same
+partition deletes them (a query running at that very moment over that table may fail once)."""
+
+
+def replace_partition_file(
+    table: pa.Table,
+    target: LakePath,
+    *,
+    now: float | None = None,
+    **write_options: object,
+) -> tuple[LakePath | None, int]:
+    """Make `table` the content of the partition file `target` (a `.../part.parquet` of a
+    table-hour or summary partition), atomically for readers; return (file written, bytes).
+
+    An empty `table` means the partition has no rows: locally its file is removed; on blobs an
+    empty version is published over older ones (readers see zero rows, never the old build), and
+    nothing is written when there was no version. The file returned is None for no rows.
+    """
+    if not isinstance(target, BlobPath):
+        if table.num_rows:
+            return target, write_parquet_atomic(table, target, **write_options)  # type: ignore[arg-type]
+        if target.exists():
+            target.unlink()
+            fsync_dir(target.parent)
+        return None, 0
+    moment = time.time() if now is None else now
+    versions = partition_versions(target)
+    if not table.num_rows and not versions:
+        return None, 0
+    new = new_version_path(target, int(moment * 1_000_000))
+    size = write_parquet_atomic(table, new, **write_options)  # type: ignore[arg-type]
+    drop_superseded([*versions, new], moment)
+    return (new if table.num_rows else None), size
+
+
+def drop_superseded(versions: Sequence[LakePath], now: float) -> int:
+    """Delete the versions (oldest first) superseded more than the grace period ago; the newest
+    always stays. Returns how many were deleted."""
+    cutoff = int((now - SUPERSEDED_GRACE_SECONDS) * 1_000_000)
+    removed = 0
+    ordered = sorted(versions, key=lambda p: p.name)
+    for older, newer in itertools.pairwise(ordered):
+        superseded_at = version_micros(newer)
+        if superseded_at is not None and superseded_at < cutoff:
+            older.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def sweep_temp_files(root: LakePath, *, min_age_seconds: float = 3600.0) -> int:
     """Delete temporary files left by killed writers under `root`; return how many.
 
     Only files older than `min_age_seconds` are removed, so a writer that is still running is safe.
+    A blob lake has none: a killed upload leaves uncommitted blocks, which no listing shows.
     """
+    if isinstance(root, BlobPath):
+        return 0
     root = Path(root)
     if not root.is_dir():
         return 0

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from azlogs_pipeline.lake.storage import LakePath, is_remote
+from azlogs_pipeline.lake.storage import lake_root as _storage_lake_root
 
 LAKE_DIR = "lake"
 RAW_DIR = "raw"
@@ -51,15 +55,17 @@ def safe_name(value: str) -> str:
     return f"{cleaned[:_MAX_NAME_LENGTH]}_{digest}"
 
 
-def lake_root(data_dir: Path) -> Path:
-    return Path(data_dir) / LAKE_DIR
+def lake_root(data_dir: Path) -> LakePath:
+    """`<data dir>/lake`, or the blob container's prefix when `AZLOGS_LAKE_URL` is set (the same
+    layout below it)."""
+    return _storage_lake_root(Path(data_dir) / LAKE_DIR)
 
 
-def raw_root(data_dir: Path) -> Path:
+def raw_root(data_dir: Path) -> LakePath:
     return lake_root(data_dir) / RAW_DIR
 
 
-def deadletter_root(data_dir: Path) -> Path:
+def deadletter_root(data_dir: Path) -> LakePath:
     return lake_root(data_dir) / DEADLETTER_DIR
 
 
@@ -80,18 +86,18 @@ def _hour_segments(moment: datetime) -> tuple[str, str]:
     return f"date={hour:%Y-%m-%d}", f"hour={hour:%H}"
 
 
-def raw_category_dir(data_dir: Path, category: str) -> Path:
+def raw_category_dir(data_dir: Path, category: str) -> LakePath:
     if not is_safe_segment(category):
         raise ValueError(f"category {category!r} is not safe for a lake path")
     return raw_root(data_dir) / f"category={category}"
 
 
-def raw_hour_dir(data_dir: Path, category: str, moment: datetime) -> Path:
+def raw_hour_dir(data_dir: Path, category: str, moment: datetime) -> LakePath:
     date_seg, hour_seg = _hour_segments(moment)
     return raw_category_dir(data_dir, category) / date_seg / hour_seg
 
 
-def deadletter_hour_dir(data_dir: Path, moment: datetime) -> Path:
+def deadletter_hour_dir(data_dir: Path, moment: datetime) -> LakePath:
     date_seg, hour_seg = _hour_segments(moment)
     return deadletter_root(data_dir) / date_seg / hour_seg
 
@@ -112,7 +118,7 @@ def raw_file_path(
     partition_id: str,
     first_seq: int,
     last_seq: int,
-) -> Path:
+) -> LakePath:
     name = batch_file_name(eventhub, partition_id, first_seq, last_seq)
     return raw_hour_dir(data_dir, category, moment) / name
 
@@ -124,7 +130,7 @@ def deadletter_file_path(
     partition_id: str,
     first_seq: int,
     last_seq: int,
-) -> Path:
+) -> LakePath:
     name = batch_file_name(eventhub, partition_id, first_seq, last_seq)
     return deadletter_hour_dir(data_dir, moment) / name
 
@@ -134,18 +140,18 @@ CATALOG_FILE = "azlogs.duckdb"
 SCHEMA_SEED_FILE = "_schema.parquet"
 
 
-def tables_root(data_dir: Path) -> Path:
+def tables_root(data_dir: Path) -> LakePath:
     return lake_root(data_dir) / TABLES_DIR
 
 
-def table_root(data_dir: Path, table: str) -> Path:
+def table_root(data_dir: Path, table: str) -> LakePath:
     """`lake/tables/<table>`; table names come from the code and must be path-safe."""
     if not is_safe_segment(table):
         raise ValueError(f"table name {table!r} is not safe for a lake path")
     return tables_root(data_dir) / table
 
 
-def schema_seed_path(area: Path) -> Path:
+def schema_seed_path(area: LakePath) -> LakePath:
     """The zero-row file that gives a lake area's view its columns while the area is empty."""
     return area / SCHEMA_SEED_FILE
 
@@ -162,12 +168,12 @@ TABLE_HOUR_FILE_NAME = "part" + PARQUET_SUFFIX
 """One file per table-hour: rebuilding an hour replaces it atomically."""
 
 
-def table_hour_dir(data_dir: Path, table: str, moment: datetime) -> Path:
+def table_hour_dir(data_dir: Path, table: str, moment: datetime) -> LakePath:
     date_seg, hour_seg = _hour_segments(moment)
     return table_root(data_dir, table) / date_seg / hour_seg
 
 
-def table_hour_file(data_dir: Path, table: str, moment: datetime) -> Path:
+def table_hour_file(data_dir: Path, table: str, moment: datetime) -> LakePath:
     return table_hour_dir(data_dir, table, moment) / TABLE_HOUR_FILE_NAME
 
 
@@ -176,16 +182,53 @@ def table_glob(data_dir: Path, table: str) -> str:
     return str(table_root(data_dir, table) / "date=*" / "hour=*" / f"*{PARQUET_SUFFIX}")
 
 
-def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime) -> list[Path]:
-    """The existing table-hour files of `table` for the hours in [start, end), oldest first."""
+def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime) -> list[LakePath]:
+    """The current table-hour files of `table` for the hours in [start, end), oldest first."""
     files = []
     hour = hour_start(start)
     while hour < end:
-        path = table_hour_file(data_dir, table, hour)
-        if path.is_file():
+        path = current_partition_file(table_hour_file(data_dir, table, hour))
+        if path is not None:
             files.append(path)
         hour += timedelta(hours=1)
     return files
+
+
+# -- versions of a partition file (blob lakes) -------------------------------------------------
+#   <partition dir>/part-<16-digit UTC epoch microseconds>-<12 hex>.parquet
+# A blob cannot be renamed, and overwriting one while a reader fetches its byte ranges would mix
+# two builds; so on blobs each build of a table-hour or summary partition is a new version, readers
+# take the newest one, and superseded versions are deleted only after a grace period (see
+# lake/parquet.py `replace_partition_file` and the catalog's versioned views).
+
+VERSION_PATTERN = "part-*" + PARQUET_SUFFIX
+_VERSION_NAME = re.compile(r"part-(\d{16})-[0-9a-f]{12}\.parquet")
+
+
+def new_version_path(target: LakePath, micros: int) -> LakePath:
+    """A new version of the partition file `target` (a `.../part.parquet`), stamped `micros`."""
+    return target.with_name(f"part-{micros:016d}-{uuid.uuid4().hex[:12]}{PARQUET_SUFFIX}")
+
+
+def version_micros(path: LakePath) -> int | None:
+    """The time stamp in a version's name, None for a name that is not a version."""
+    match = _VERSION_NAME.fullmatch(path.name)
+    return int(match[1]) if match else None
+
+
+def partition_versions(target: LakePath) -> list[LakePath]:
+    """The versions of the partition file `target`, oldest first (one listing of its directory)."""
+    found = [p for p in target.parent.glob(VERSION_PATTERN) if version_micros(p) is not None]
+    return sorted(found, key=lambda p: p.name)
+
+
+def current_partition_file(target: LakePath) -> LakePath | None:
+    """The file a reader takes for the partition `target`: the file itself on a local lake,
+    the newest version on a blob lake; None when there is none."""
+    if not is_remote(target):
+        return target if target.is_file() else None
+    versions = partition_versions(target)
+    return versions[-1] if versions else None
 
 
 # -- summaries ---------------------------------------------------------------------------------
@@ -195,23 +238,23 @@ def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime)
 SUMMARIES_DIR = "summaries"
 
 
-def summaries_root(data_dir: Path) -> Path:
+def summaries_root(data_dir: Path) -> LakePath:
     return lake_root(data_dir) / SUMMARIES_DIR
 
 
-def summary_root(data_dir: Path, name: str) -> Path:
+def summary_root(data_dir: Path, name: str) -> LakePath:
     """`lake/summaries/<name>`; summary names come from the code and must be path-safe."""
     if not is_safe_segment(name):
         raise ValueError(f"summary name {name!r} is not safe for a lake path")
     return summaries_root(data_dir) / name
 
 
-def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> Path:
+def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
     date_seg, hour_seg = _hour_segments(moment)
     return summary_root(data_dir, name) / date_seg / hour_seg / TABLE_HOUR_FILE_NAME
 
 
-def summary_day_file(data_dir: Path, name: str, moment: datetime) -> Path:
+def summary_day_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
     date_seg, _ = _hour_segments(moment)
     return summary_root(data_dir, name) / date_seg / TABLE_HOUR_FILE_NAME
 
@@ -237,7 +280,7 @@ def raw_categories(data_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[Path]:
+def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[LakePath]:
     """The raw files of one category and event-time hour, sorted (empty when the hour is missing)."""
     directory = raw_hour_dir(data_dir, category, moment)
     if not directory.is_dir():

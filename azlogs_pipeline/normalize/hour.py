@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
+from azlogs_pipeline.lake.parquet import replace_partition_file
 from azlogs_pipeline.lake.paths import (
     hour_start,
     raw_categories,
@@ -34,6 +34,7 @@ from azlogs_pipeline.lake.paths import (
     table_hour_file,
 )
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
+from azlogs_pipeline.lake.storage import LakePath, configure_duckdb
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
 
 RAW_RELATION = "raw_hour"
@@ -54,7 +55,7 @@ class HourResult:
     """Raw records of the table's categories in the hour (duplicates included)."""
     records_per_category: dict[str, int] = field(default_factory=dict)
     rows_per_category: dict[str, int] = field(default_factory=dict)
-    path: Path | None = None
+    path: LakePath | None = None
     """The table-hour file, None when the hour has no rows (and no file)."""
     bytes_written: int = 0
 
@@ -93,6 +94,7 @@ def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = $zone", {"zone": timezone})
     con.execute("SET enable_progress_bar = false")
     con.execute(macros_sql())
+    configure_duckdb(con)
     return con
 
 
@@ -103,26 +105,20 @@ def _build_table(
     start: datetime,
     present: Sequence[str],
 ) -> HourResult:
-    files: list[Path] = []
+    files: list[LakePath] = []
     for category in present:
         if spec.matches(category):
             files.extend(raw_hour_files(data_dir, category, start))
     _register_raw(con, files, start)
     records_per_category = _counts(con, f"SELECT category, count(*) FROM {RAW_RELATION} GROUP BY 1")
     table = _run(con, spec).replace_schema_metadata(_metadata(spec))
-    target = table_hour_file(data_dir, spec.name, start)
-    size = 0
-    if table.num_rows:
-        short_columns = [n for n in table.column_names if n != "raw"]
-        size = write_parquet_atomic(
-            table, target, dictionary_columns=short_columns, statistics_columns=short_columns
-        )
-        path: Path | None = target
-    else:
-        path = None
-        if target.exists():
-            target.unlink()
-            fsync_dir(target.parent)
+    short_columns = [n for n in table.column_names if n != "raw"]
+    path, size = replace_partition_file(
+        table,
+        table_hour_file(data_dir, spec.name, start),
+        dictionary_columns=short_columns,
+        statistics_columns=short_columns,
+    )
     rows_per_category: dict[str, int] = {}
     if table.num_rows:
         grouped = table.group_by("category").aggregate([("category", "count")])
@@ -149,7 +145,7 @@ def _build_table(
 
 
 def _register_raw(
-    con: duckdb.DuckDBPyConnection, files: Sequence[Path], start: datetime | None
+    con: duckdb.DuckDBPyConnection, files: Sequence[LakePath], start: datetime | None
 ) -> None:
     """Expose the raw records of `files` within the hour at `start` as the view `raw_hour`."""
     if files:

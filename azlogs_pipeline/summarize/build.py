@@ -23,13 +23,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
+from azlogs_pipeline.lake.parquet import replace_partition_file
 from azlogs_pipeline.lake.paths import (
     hour_start,
     summary_day_file,
     summary_hour_file,
     table_hour_files,
 )
+from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.hour import connect as connect_tables
 from azlogs_pipeline.normalize.hour import query_arrow
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -63,7 +64,7 @@ class SummaryResult:
     """Table-hour files read (look-back included)."""
     data: pa.Table
     """The rows written (sorted), for metadata and reports."""
-    path: Path | None = None
+    path: LakePath | None = None
     """The partition's file, None when it has no rows (and no file)."""
     bytes_written: int = 0
 
@@ -76,7 +77,7 @@ def partition_window(spec: SummarySpec, moment: datetime) -> tuple[datetime, dat
     return start, start + timedelta(hours=spec.window_hours)
 
 
-def summary_file(data_dir: Path, spec: SummarySpec, window_start: datetime) -> Path:
+def summary_file(data_dir: Path, spec: SummarySpec, window_start: datetime) -> LakePath:
     if spec.grain == DAY_GRAIN:
         return summary_day_file(data_dir, spec.name, window_start)
     return summary_hour_file(data_dir, spec.name, window_start)
@@ -102,15 +103,7 @@ def build_summary(
             files += len(found)
         _register_parameters(con, window_start, window_end, lookback_start, thresholds)
         data = _run(con, spec)
-    target = summary_file(data_dir, spec, window_start)
-    size = 0
-    path: Path | None = None
-    if data.num_rows:
-        size = write_parquet_atomic(data, target)
-        path = target
-    elif target.exists():
-        target.unlink()
-        fsync_dir(target.parent)
+    path, size = replace_partition_file(data, summary_file(data_dir, spec, window_start))
     return SummaryResult(
         name=name,
         window_start=window_start,
@@ -153,7 +146,7 @@ def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> None:
+def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[LakePath]) -> None:
     if files:
         relation = con.read_parquet(
             [str(f) for f in files], hive_partitioning=False, union_by_name=True
