@@ -13,6 +13,7 @@ BENCHES = [
     "bench_drain.py",
     "bench_parallel_drains.py",
     "bench_normalize.py",
+    "bench_lake_azure.py",
 ]
 
 

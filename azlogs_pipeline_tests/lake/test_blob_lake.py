@@ -161,10 +161,17 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
     writer = threading.Thread(target=rebuild_in_a_loop)
     writer.start()
     seen: list[tuple[int, int]] = []
-    deadline = time.monotonic() + 8
+    started = time.monotonic()
+
+    def going_on() -> bool:
+        # At least 5 rebuilds over at least 4 s (readers switch versions every settle second),
+        # however slow the machine; at most a minute.
+        elapsed = time.monotonic() - started
+        return not errors and elapsed < 60 and (len(rebuilds) < 5 or elapsed < 4)
+
     try:
         with connect_read_only(tmp_path) as con:
-            while time.monotonic() < deadline and not errors:
+            while going_on():
                 per_hour = con.execute(
                     "SELECT hour(event_time), count(*) FROM signin_logs GROUP BY 1 ORDER BY 1"
                 ).fetchall()
@@ -174,6 +181,6 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
         stop.set()
         writer.join()
     assert not errors, errors
-    assert len(rebuilds) >= 5 and len(seen) >= 20, (len(rebuilds), len(seen))
+    assert len(rebuilds) >= 5 and len(seen) >= 10, (len(rebuilds), len(seen))
     versions = partition_versions(table_hour_file(tmp_path, "signin_logs", HOUR))
     assert len(versions) == len(rebuilds) + 1, "superseded versions stay for the grace period"
