@@ -183,7 +183,13 @@ def table_glob(data_dir: Path, table: str) -> str:
 
 
 def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime) -> list[LakePath]:
-    """The current table-hour files of `table` for the hours in [start, end), oldest first."""
+    """The current table-hour files of `table` for the hours in [start, end), oldest first.
+
+    Locally one `is_file` per hour; on blobs one listing per UTC day of the range (a summary's
+    look-back spans weeks: one request per hour would be thousands)."""
+    root = table_root(data_dir, table)
+    if is_remote(root):
+        return _remote_table_hour_files(data_dir, table, start, end)
     files = []
     hour = hour_start(start)
     while hour < end:
@@ -192,6 +198,28 @@ def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime)
             files.append(path)
         hour += timedelta(hours=1)
     return files
+
+
+def _remote_table_hour_files(
+    data_dir: Path, table: str, start: datetime, end: datetime
+) -> list[LakePath]:
+    newest: dict[str, LakePath] = {}
+    day = hour_start(start).replace(hour=0)
+    while day < end:
+        day_dir = table_hour_dir(data_dir, table, day).parent
+        for path in day_dir.rglob(VERSION_PATTERN):
+            if version_micros(path) is None:
+                continue
+            hour_dir = str(path.parent)
+            if hour_dir not in newest or newest[hour_dir].name < path.name:
+                newest[hour_dir] = path
+        day += timedelta(days=1)
+    wanted = set()
+    hour = hour_start(start)
+    while hour < end:
+        wanted.add(str(table_hour_dir(data_dir, table, hour)))
+        hour += timedelta(hours=1)
+    return [newest[d] for d in sorted(newest) if d in wanted]
 
 
 # -- versions of a partition file (blob lakes) -------------------------------------------------

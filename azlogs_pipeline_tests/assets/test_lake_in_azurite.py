@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import drain_partition
@@ -51,6 +52,9 @@ def _azlogs(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
     )  # fmt: skip
 
 
+@pytest.mark.timeout(
+    900
+)  # two `azlogs run` subprocesses' worth of Dagster runs on a loaded machine
 def test_run_and_sql_with_the_lake_in_azurite_and_no_secret_or_lake_file_on_disk(
     eventhubs_emulator_factory: Any,
     azurite_endpoint: AzuriteEndpoint,

@@ -22,6 +22,7 @@ from azlogs_pipeline.lake.paths import (
     raw_categories,
     raw_hour_files,
     table_hour_file,
+    table_hour_files,
 )
 from azlogs_pipeline.lake.storage import BlobPath
 from azlogs_pipeline.local.azurite import DEV_ACCOUNT_KEY
@@ -184,3 +185,19 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
     assert len(rebuilds) >= 5 and len(seen) >= 10, (len(rebuilds), len(seen))
     versions = partition_versions(table_hour_file(tmp_path, "signin_logs", HOUR))
     assert len(versions) == len(rebuilds) + 1, "superseded versions stay for the grace period"
+
+
+def test_summaries_read_the_newest_version_of_each_hour_listing_once_per_day(
+    azurite_lake: AzuriteLake, tmp_path: Path
+) -> None:
+    hours = [HOUR - timedelta(hours=11), HOUR, HOUR + timedelta(hours=14)]  # three days
+    for hour in hours:
+        target = table_hour_file(tmp_path, "signin_logs", hour)
+        replace_partition_file(pa.table({"n": [1]}), target)
+        replace_partition_file(pa.table({"n": [1, 2]}), target)  # the newest one counts
+    found = table_hour_files(tmp_path, "signin_logs", hours[0], hours[-1] + timedelta(hours=1))
+    assert found == [
+        partition_versions(table_hour_file(tmp_path, "signin_logs", h))[-1] for h in hours
+    ]
+    inner = table_hour_files(tmp_path, "signin_logs", HOUR, HOUR + timedelta(hours=1))
+    assert inner == found[1:2]
