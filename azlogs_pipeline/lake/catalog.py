@@ -220,13 +220,13 @@ def readable_prefixes(data_dir: Path) -> list[str]:
 
 
 def setup_session(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
-    """Everything an analyst's session runs before its first statement, in this order: what the
-    lake needs to be read (a remote lake's temporary secret belongs here, first), UTC like the
-    pipeline, then the lock: files outside the lake cannot be read, nothing can be written, no
+    """Everything an analyst's session runs before its first statement, in this order: UTC like
+    the pipeline, no persistent secrets, what the lake needs to be read (a blob lake's azure
+    extension and TEMPORARY secret, `storage.configure_duckdb`), then the lock: files outside the lake cannot be read, nothing can be written, no
     extension loaded, no setting but `SESSION_SETTINGS` changed."""
-    configure_duckdb(con)  # a blob lake: the azure extension and a TEMPORARY secret
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET allow_persistent_secrets = false")
+    configure_duckdb(con)  # a blob lake: the azure extension and a TEMPORARY secret
     con.execute("SET allowed_directories = $dirs", {"dirs": readable_prefixes(data_dir)})
     con.execute("SET allowed_configs = $names", {"names": list(SESSION_SETTINGS)})
     con.execute("SET enable_external_access = false")
