@@ -235,6 +235,23 @@ def _unfinished(outcome: Outcome, what: str, stop: StopRequest | None) -> tuple[
     return f"the {what} process exited with code {outcome.returncode} without a result", stopped
 
 
+def ensure_pool_limit(instance: dg.DagsterInstance, pool: str | None) -> None:
+    """Create the pool's limit once, here, before the drain workers start.
+
+    Left to them, parallel workers each insert the pool's first limit row at once, and on
+    PostgreSQL the loser's transaction is aborted (UniqueViolation on concurrency_limits): its
+    drain fails. A limit already there (default or set in the UI) is left as it is.
+    """
+    storage = instance.event_log_storage
+    if pool is None or not storage.supports_global_concurrency_limits:
+        return
+    if instance.global_op_concurrency_default_limit is None:
+        return
+    if any(limit.name == pool for limit in storage.get_pool_limits()):
+        return
+    storage.initialize_concurrency_limit_to_default(pool)
+
+
 def drain_all(
     instance: dg.DagsterInstance,
     settings: Settings,
@@ -247,6 +264,7 @@ def drain_all(
     own worker process, at most ``parallelism`` (AZLOGS_DRAIN_PARALLELISM) at once. The runs are
     recorded in the instance of ``settings.data_dir`` (see `dagster_home`)."""
     keys = register_eventhub_partitions(instance, settings)
+    ensure_pool_limit(instance, raw_events.op.pool)
     jobs = [worker_job(key, "drain", [key], settings) for key in keys]
     outcomes = run_jobs(jobs, parallelism or load_drain_parallelism(), listener, stop)
     runs = []
