@@ -67,7 +67,7 @@ def test_drain_and_build_record_their_runs_in_postgres(
         drains = drain_all(instance, settings)
         hours = hours_touched(drains)
         builds = normalize_hours(instance, settings, hours)
-    assert [d.success for d in drains] == [True, True]
+    assert [d.success for d in drains] == [True, True], [d.error for d in drains]
     assert hours == ["2026-11-20-07:00", "2026-11-20-09:00"]
     assert all(b.success for b in builds), [b.error for b in builds]
 
