@@ -367,24 +367,35 @@ def _archive_containers(env: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
-def _archive(env: Mapping[str, str]) -> ArchiveSettings:
-    containers = _archive_containers(env)
-    conn = _get(env, "AZLOGS_ARCHIVE_CONNECTION_STRING")
-    url = _get(env, "AZLOGS_ARCHIVE_ACCOUNT_URL")
+def _account_choice(
+    env: Mapping[str, str], prefix: str, what: str
+) -> tuple[str | None, str | None]:
+    """``<prefix>_CONNECTION_STRING`` or ``<prefix>_ACCOUNT_URL`` (not both); a connection string
+    must name its account."""
+    conn_var, url_var = f"{prefix}_CONNECTION_STRING", f"{prefix}_ACCOUNT_URL"
+    conn, url = _get(env, conn_var), _get(env, url_var)
     if conn and url:
         raise ConfigError(
-            "AZLOGS_ARCHIVE_CONNECTION_STRING and AZLOGS_ARCHIVE_ACCOUNT_URL are both set. Set the "
-            "connection string (key or SAS), or the URL alone to sign in with Entra ID."
+            f"{conn_var} and {url_var} are both set. Set the connection string (key or SAS), or "
+            "the URL alone to sign in with Entra ID."
         )
     if conn:
-        parts = parse_connection_string(conn, "AZLOGS_ARCHIVE_CONNECTION_STRING")
+        parts = parse_connection_string(conn, conn_var)
         if not (
             {"accountname", "blobendpoint"} & parts.keys() or parts.get("usedevelopmentstorage")
         ):
             raise ConfigError(
-                "AZLOGS_ARCHIVE_CONNECTION_STRING names no account. Copy the archive storage "
-                "account's 'Connection string' from 'Access keys' in the Azure portal."
+                f"{conn_var} names no account. Copy the {what}'s 'Connection string' from "
+                "'Access keys' in the Azure portal."
             )
+    return conn, url
+
+
+def _archive(env: Mapping[str, str]) -> ArchiveSettings:
+    containers = _archive_containers(env)
+    conn, url = _account_choice(env, "AZLOGS_ARCHIVE", "archive storage account")
+    if conn:
+        parts = parse_connection_string(conn, "AZLOGS_ARCHIVE_CONNECTION_STRING")
         _check_account_key(parts.get("accountkey"), "AZLOGS_ARCHIVE_CONNECTION_STRING")
         return ArchiveSettings(connection_string=Secret(conn), containers=containers)
     if url:
@@ -549,22 +560,8 @@ def _lake(env: Mapping[str, str]) -> LakeSettings | None:
     if url is None:
         return None
     container, prefix, account, account_url = _lake_location(url)
-    conn = _get(env, "AZLOGS_LAKE_CONNECTION_STRING")
-    lake_url = _get(env, "AZLOGS_LAKE_ACCOUNT_URL")
-    if conn and lake_url:
-        raise ConfigError(
-            "AZLOGS_LAKE_CONNECTION_STRING and AZLOGS_LAKE_ACCOUNT_URL are both set. Set the "
-            "connection string (key or SAS), or the URL alone to sign in with Entra ID."
-        )
+    conn, lake_url = _account_choice(env, "AZLOGS_LAKE", "lake storage account")
     if conn:
-        parts = parse_connection_string(conn, "AZLOGS_LAKE_CONNECTION_STRING")
-        if not (
-            {"accountname", "blobendpoint"} & parts.keys() or parts.get("usedevelopmentstorage")
-        ):
-            raise ConfigError(
-                "AZLOGS_LAKE_CONNECTION_STRING names no account. Copy the lake storage account's "
-                "'Connection string' from 'Access keys' in the Azure portal."
-            )
         return LakeSettings(url, container, prefix, connection_string=Secret(conn))
     if lake_url:
         if "?" in lake_url or not lake_url.startswith(("https://", "http://")):
