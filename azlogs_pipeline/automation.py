@@ -1,93 +1,120 @@
 """Schedules and sensors."""
 
+import json
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
 import dagster as dg
 
 from azlogs_pipeline.assets.alerts import alert_deliveries
-from azlogs_pipeline.assets.archive import archive_raw
-from azlogs_pipeline.assets.ingest import (
-    EVENTHUB_PARTITIONS,
-    HOURS_TOUCHED,
-    partition_key,
-    raw_events,
-)
+from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, partition_key, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
-from azlogs_pipeline.assets.partitions import HOURLY
+from azlogs_pipeline.assets.partitions import HOURLY, PartitionRange, hour_ranges, range_tags
 from azlogs_pipeline.assets.reports import security_report
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
 from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.status import list_partitions
+from azlogs_pipeline.lake.reconcile import plan_builds
+from azlogs_pipeline.resources import AzlogsSettings
 
-_HOUR_KEY = "%Y-%m-%d-%H"
+BUILD_TAG = "azlogs/build"
+"""Tag of the runs the lake sensor requests: the next tick looks them up by it."""
+RETRY_AFTER_FAILURE_SECONDS = 300
+"""A failed build is requested again this long after it ended (the lake still says it differs)."""
+_ACTIVE = {
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+}
+HOURLY_KEYS = [*normalized_tables.keys, *(key for a in HOURLY_SUMMARY_ASSETS for key in a.keys)]
 
 
-def hour_partition_keys(hours: set[str], partitions: dg.HourlyPartitionsDefinition) -> list[str]:
-    """Hourly partition keys for `YYYY-MM-DD-HH` hours, oldest first, skipping hours before the
-    first partition (those records stay in the raw lake)."""
-    start = partitions.start
-    keys = []
-    for hour in sorted(hours):
-        moment = datetime.strptime(hour, _HOUR_KEY).replace(tzinfo=start.tzinfo)
-        if moment >= start:
-            keys.append(moment.strftime(partitions.fmt))
-    return keys
+def partition_bounds() -> tuple[datetime, datetime]:
+    """The first and the last hour that exist as hourly partitions now."""
+    last = HOURLY.get_last_partition_key()
+    end = HOURLY.time_window_for_partition_key(last).start if last else HOURLY.start
+    return HOURLY.start, end
 
 
-def materializations_after(
-    instance: dg.DagsterInstance, keys: Sequence[dg.AssetKey], cursor: int, limit: int = 1000
-) -> tuple[list[dg.EventLogRecord], int]:
-    """Materializations of `keys` stored after `cursor`, oldest first, and the next cursor.
-
-    Storage ids are global to the event log, so one cursor serves several keys. Each key is read
-    a page (`limit`) at a time; when a key fills its page, later records of the other keys are
-    left for the next tick too, so the cursor never passes a record that was not read.
-    """
-    fetched: list[dg.EventLogRecord] = []
-    horizon: int | None = None
-    for key in keys:
-        page = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, after_storage_id=cursor),
-            limit=limit,
-            ascending=True,
-        ).records
-        fetched.extend(page)
-        if len(page) >= limit:
-            last = page[-1].storage_id
-            horizon = last if horizon is None else min(horizon, last)
-    kept = sorted(
-        (record for record in fetched if horizon is None or record.storage_id <= horizon),
-        key=lambda record: record.storage_id,
+def _still_owned(instance: dg.DagsterInstance, tag: str, now: float) -> bool:
+    """True while the run requested with `tag` is queued or running, or failed only recently."""
+    records = instance.get_run_records(dg.RunsFilter(tags={BUILD_TAG: tag}), limit=1)
+    if not records:
+        return False  # never launched (or deleted): request again
+    record = records[0]
+    if record.dagster_run.status in _ACTIVE:
+        return True
+    failed = record.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    return (
+        failed
+        and record.end_time is not None
+        and now - record.end_time < RETRY_AFTER_FAILURE_SECONDS
     )
-    return kept, max([cursor, *(record.storage_id for record in kept)])
+
+
+def _request(keys: Sequence[dg.AssetKey], hours: PartitionRange, tag: str) -> dg.RunRequest:
+    return dg.RunRequest(
+        asset_selection=list(keys),
+        tags={**range_tags(hours), BUILD_TAG: tag, "azlogs/trigger": "lake_hours_sensor"},
+    )
 
 
 @dg.sensor(
-    asset_selection=dg.AssetSelection.assets(
-        *normalized_tables.keys, *(key for asset in HOURLY_SUMMARY_ASSETS for key in asset.keys)
-    ),
+    asset_selection=dg.AssetSelection.assets(*HOURLY_KEYS),
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def touched_hours_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Rebuild exactly the hours that new drains and archive loads touched (late records
-    included): their tables, then their hourly summaries, in one run per hour."""
-    cursor = int(context.cursor) if context.cursor else 0
-    records, cursor = materializations_after(
-        context.instance, [raw_events.key, archive_raw.key], cursor
-    )
-    hours: set[str] = set()
-    for record in records:
-        materialization = record.asset_materialization
-        if materialization is not None and HOURS_TOUCHED in materialization.metadata:
-            hours.update(materialization.metadata[HOURS_TOUCHED].value)  # type: ignore[arg-type]
-        cursor = max(cursor, record.storage_id)
-    requests = [
-        dg.RunRequest(run_key=f"{key}@{cursor}", partition_key=key)
-        for key in hour_partition_keys(hours, HOURLY)
-    ]
-    return dg.SensorResult(run_requests=requests, cursor=str(cursor))
+def lake_hours_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Request exactly the hours the lake says need building (`lake.reconcile.plan_builds`):
+    new, late, replaced or removed raw files, and builds that were killed or failed. Table hours
+    are built with their hourly summaries in ranges of up to `MAX_HOURS_PER_RUN`; summary hours
+    whose look-back saw a rebuilt table hour follow once those are built. An hour already
+    requested is not requested again while its run is queued or running (nor for a while after
+    it failed); hours that are no partition yet are reported in the tick's log."""
+    state = json.loads(context.cursor) if context.cursor else {}
+    seq: int = state.get("seq", 0)
+    owned: dict[str, str] = state.get("owned", {})
+    plan = plan_builds(AzlogsSettings().lake_data_dir(), *partition_bounds())
+    now = time.time()
+    wanted: dict[str, list[str]] = {TABLES_WANT: list(plan.table_hours)}
+    for asset in HOURLY_SUMMARY_ASSETS:
+        name = asset.key.path[-1]
+        wanted[name] = plan.summary_hours([name])
+    requests, kept = [], {}
+    for what, hours in wanted.items():
+        fresh = []
+        for hour in hours:
+            item = f"{what}/{hour}"
+            if item in owned and _still_owned(context.instance, owned[item], now):
+                kept[item] = owned[item]
+            else:
+                fresh.append(hour)
+        keys = HOURLY_KEYS if what == TABLES_WANT else [dg.AssetKey(what)]
+        for hours_range in hour_ranges(fresh):
+            seq += 1
+            tag = f"{hours_range.label}#{seq}"
+            requests.append(_request(keys, hours_range, tag))
+            for hour in fresh:
+                if hours_range.first <= _partition_key(hour) <= hours_range.last:
+                    kept[f"{what}/{hour}"] = tag
+    if plan.out_of_range:
+        context.log.warning(
+            f"{len(plan.out_of_range)} hours with raw records are no partition yet or are before "
+            f"AZLOGS_PARTITION_START ({plan.out_of_range[0]} .. {plan.out_of_range[-1]}): they stay "
+            "in the raw lake and are built once their hour exists."
+        )
+    cursor = json.dumps({"seq": seq, "owned": kept}, sort_keys=True)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+
+TABLES_WANT = "tables"
+
+
+def _partition_key(hour: str) -> str:
+    return datetime.strptime(hour, "%Y-%m-%d-%H").strftime(HOURLY.fmt)
 
 
 def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
@@ -110,7 +137,7 @@ def hourly_drain_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunR
     """Every hour, one drain run per Event Hub partition (partitions found on the hubs are
     registered first). A partition whose previous drain still runs waits in the queue: the
     `dagster/partition` tag limit in dagster.yaml allows one run per partition key at a time.
-    The drains' touched hours are then rebuilt by `touched_hours_sensor`."""
+    The hours they land records in are then built by `lake_hours_sensor`."""
     settings = load_settings()  # a ConfigError names the setting to fix
     try:
         keys = register_eventhub_partitions(context.instance, settings)

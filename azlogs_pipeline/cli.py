@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -15,6 +15,7 @@ from azlogs_pipeline.errors import AzlogsError
 if TYPE_CHECKING:
     import duckdb
 
+    from azlogs_pipeline.config import Settings
     from azlogs_pipeline.publish import PublishResult
     from azlogs_pipeline.runner import BuildRun, DrainRun
 
@@ -169,25 +170,24 @@ def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.progress import run_display
     from azlogs_pipeline.runner import (
         build_all,
-        build_days,
         deliver_alerts_run,
         drain_all,
-        hours_touched,
+        lake_plan,
         open_instance,
         write_reports_run,
     )
     from azlogs_pipeline.stopping import StopRequest
 
     settings = load_settings()
-    hours: list[BuildRun] = []
+    builds: list[BuildRun] = []
     with StopRequest() as stop, run_display() as display:
         with open_instance(settings.data_dir) as instance:
             drains = drain_all(instance, settings, listener=display.listen, stop=stop)
         for line in _drain_lines(drains):
             display.line(line)
-        touched = hours_touched(drains)
         if not stop.requested.is_set():
-            display.builds(len(touched), len(build_days(touched)))
+            plan = lake_plan(settings)
+            display.builds(len(plan.table_hours), 0)  # days follow from the hours built
 
             build_lines = BuildLines()
 
@@ -196,22 +196,21 @@ def _run(_args: argparse.Namespace) -> int:
                 if "build" in message:
                     display.line(build_lines.line(message["build"]))
 
-            hours = build_all(settings, touched, listener=listen, stop=stop)
+            builds = build_all(settings, listener=listen, stop=stop)
+    plan = lake_plan(settings)
     if stop.requested.is_set():
-        built = {build.partition_key for build in hours if build.success}
         print(
             f"interrupted ({stop.signal_name}): "
             f"{sum(1 for d in drains if d.success)} of {len(drains)} partitions drained, "
-            f"{len([h for h in touched if h not in built])} hours left to build; "
-            "run `azlogs run` again",
+            f"{len(plan.table_hours)} hours left to build; run `azlogs run` again",
             file=sys.stderr,
         )
         stop.exit_now()
-    days = sorted({build.partition_key[:10] for build in hours if build.success})
+    days = _days_built(builds)
     with open_instance(settings.data_dir) as instance:
         reports = write_reports_run(instance, settings, days)
-        alerts = deliver_alerts_run(instance, settings) if hours else None
-    if any(hour.success for hour in hours):
+        alerts = deliver_alerts_run(instance, settings) if builds else None
+    if any(build.success for build in builds):
         from azlogs_pipeline.summarize.report import print_report
 
         print("\nSummaries and detections (all hours in the lake):")
@@ -226,37 +225,72 @@ def _run(_args: argparse.Namespace) -> int:
             )
     if alerts is not None:
         print(pass_line(alerts))
-    runs: list[DrainRun | BuildRun] = [*drains, *hours]
+    if plan.out_of_range:
+        print(
+            f"{len(plan.out_of_range)} hours with raw records are not partitions yet (or are "
+            f"before AZLOGS_PARTITION_START), e.g. {plan.out_of_range[-1]}: their records stay in "
+            "the raw lake and are built once their hour exists.",
+            file=sys.stderr,
+        )
+    runs: list[DrainRun | BuildRun] = [*drains, *builds]
     failed = [run for run in runs if not run.success]
     for run in failed:
         print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
-    return 1 if failed or not all(report.success for report in reports) else 0
+    if plan.waiting:
+        print(
+            f"{plan.waiting} partitions still need building (oldest {plan.oldest}): "
+            "run `azlogs run` again once the cause above is fixed.",
+            file=sys.stderr,
+        )
+    return 1 if failed or plan.waiting or not all(report.success for report in reports) else 0
+
+
+def _days_built(builds: Sequence[BuildRun]) -> list[str]:
+    """The days of the hours that were built (a range `first...last` covers every day between)."""
+    days: set[str] = set()
+    for build in builds:
+        if build.success and build.kind != "days":
+            first, _, last = build.partition_key.partition("...")
+            day = datetime.strptime(first[:10], "%Y-%m-%d")
+            while f"{day:%Y-%m-%d}" <= (last or first)[:10]:
+                days.add(f"{day:%Y-%m-%d}")
+                day += timedelta(days=1)
+    return sorted(days)
 
 
 _DAY_KEY_LENGTH = len("YYYY-MM-DD")
 
 
 class BuildLines:
-    """One line per built hour or day, in the order they finish (hours before their day). A
-    failed hour prints as an hour; a day built over failed hours is INCOMPLETE, never ok."""
+    """One line per build run (a range of hours, or of days), in the order they finish (hours
+    before their days). A failed hour prints as an hour; a day built over failed hours is
+    INCOMPLETE, never ok."""
 
     def __init__(self) -> None:
-        self.failed_hours: list[str] = []
+        self.failed_hours: list[tuple[str, str]] = []
 
     def line(self, build: Mapping[str, Any]) -> str:
         key, success = build["partition_key"], build["success"]
-        if len(key) != _DAY_KEY_LENGTH:
+        kind = build.get("kind") or ("days" if len(key) == _DAY_KEY_LENGTH else "hours")
+        first, _, last = key.partition("...")
+        if kind != "days":
+            what = "summaries of hour" if kind == "summaries" else "hours" if last else "hour"
             if not success:
-                self.failed_hours.append(key)
-                return f"hour {key} FAILED"
+                self.failed_hours.append((first, last or first))
+                return f"{what} {key} FAILED"
             return (
-                f"hour {key} ok: {sum(build['rows'].values()):,} table rows, "
+                f"{what} {key} ok: {sum(build['rows'].values()):,} table rows, "
                 f"{build['summary_rows'].get('signin_detections', 0)} detections"
             )
-        missing = sorted(hour for hour in self.failed_hours if hour.startswith(key))
+        missing = sorted(
+            f"{start}...{end}" if end != start else start
+            for start, end in self.failed_hours
+            if start[:_DAY_KEY_LENGTH] <= (last or first) and end[:_DAY_KEY_LENGTH] >= first
+        )
         state = "FAILED" if not success else ("INCOMPLETE" if missing else "ok")
         daily = ", ".join(f"{name} {n:,} rows" for name, n in sorted(build["summary_rows"].items()))
-        line = f"day {key} {state}: {daily or 'no rows'}"
+        what = "days" if last else "day"
+        line = f"{what} {key} {state}: {daily or 'no rows'}"
         if missing and success:
             line += f" (without the failed hours {', '.join(missing)}: rebuild the day after them)"
         return line
@@ -304,7 +338,25 @@ def _status(_args: argparse.Namespace) -> int:
 
     for line in status_lines(settings.data_dir, load_alert_settings()):
         print(line)
+    _print_build_status(settings)
     return 0
+
+
+def _print_build_status(settings: Settings) -> None:
+    """What the lake says waits to be built, and the hours that are no partition yet."""
+    from azlogs_pipeline.runner import lake_plan
+
+    plan = lake_plan(settings)
+    summaries = plan.waiting - len(plan.table_hours)
+    print(
+        f"\nbuilds waiting: {len(plan.table_hours)} table hours, {summaries} summary partitions"
+        + (f" (oldest {plan.oldest})" if plan.oldest else "")
+    )
+    if plan.out_of_range:
+        print(
+            f"hours outside the partitions: {len(plan.out_of_range)} "
+            f"({plan.out_of_range[0]} .. {plan.out_of_range[-1]}; built once their hour exists)"
+        )
 
 
 def _open_catalog() -> duckdb.DuckDBPyConnection:

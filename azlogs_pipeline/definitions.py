@@ -12,7 +12,7 @@ from azlogs_pipeline.automation import (
     alerts_and_reports_sensor,
     daily_summaries_sensor,
     hourly_drain_schedule,
-    touched_hours_sensor,
+    lake_hours_sensor,
 )
 from azlogs_pipeline.resources import AzlogsSettings
 
@@ -26,6 +26,6 @@ defs = dg.Definitions(
         security_report,
     ],
     schedules=[hourly_drain_schedule],
-    sensors=[touched_hours_sensor, daily_summaries_sensor, alerts_and_reports_sensor],
+    sensors=[lake_hours_sensor, daily_summaries_sensor, alerts_and_reports_sensor],
     resources={"azlogs": AzlogsSettings()},
 )

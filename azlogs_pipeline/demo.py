@@ -92,16 +92,15 @@ def show_partitions() -> int:
     return total
 
 
-def drain_everything(title: str, hours: list[str]) -> int:
-    """Drain every partition through Dagster; return the events drained, add the hours touched."""
+def drain_everything(title: str) -> int:
+    """Drain every partition through Dagster; return the events drained."""
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import drain_all, hours_touched, open_instance
+    from azlogs_pipeline.runner import drain_all, open_instance
 
     _section(title)
     settings = load_settings()
     with open_instance(settings.data_dir) as instance:
         runs = drain_all(instance, settings)
-    hours.extend(hours_touched(runs))
     print(
         f"{'partition':12} {'events':>7} {'records':>8} {'dead':>5} {'repaired':>8} {'lag':>4}  s"
     )
@@ -117,24 +116,26 @@ def drain_everything(title: str, hours: list[str]) -> int:
     return sum(int(str(run.metadata["events"])) for run in runs)
 
 
-def build_tables(hours: list[str]) -> None:
-    """Build every table of every touched hour (one Dagster run per hour), then count rows."""
+def build_tables() -> None:
+    """Build every hour the lake says needs building (a few Dagster runs), then count rows."""
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.lake.catalog import connect_read_only
     from azlogs_pipeline.normalize.tables import TABLE_NAMES
-    from azlogs_pipeline.runner import build_all
+    from azlogs_pipeline.runner import build_all, lake_plan
 
-    keys = sorted(set(hours))
-    _section(f"Building the normalized tables of the {len(keys)} hours touched (Dagster runs)")
     settings = load_settings()
+    hours = len(lake_plan(settings).table_hours)
+    _section(f"Building the normalized tables of the {hours} hours the lake holds (Dagster runs)")
     started = time.monotonic()
-    runs = build_all(settings, keys)
+    runs = build_all(settings)
     failed = [run for run in runs if not run.success]
     if failed:
-        raise SystemExit(f"building hour {failed[0].partition_key} failed: {failed[0].error}")
-    days = len(runs) - len(keys)
+        raise SystemExit(
+            f"building {failed[0].kind} {failed[0].partition_key} failed: {failed[0].error}"
+        )
     print(
-        f"{len(keys)} hours and {days} days of daily summaries built in {time.monotonic() - started:.1f} s"
+        f"{hours} hours, their summaries and days built in {len(runs)} runs, "
+        f"{time.monotonic() - started:.1f} s"
     )
     with connect_read_only(settings.data_dir) as con:
         for table in TABLE_NAMES:
@@ -197,13 +198,10 @@ def main() -> int:
         start_stack()
         sent = publish_a_day()
         arrived = show_partitions()
-        hours: list[str] = []
-        drained = drain_everything(
-            "Draining every partition into the raw lake (Dagster runs)", hours
-        )
-        again = drain_everything("Draining again: checkpoints say there is nothing new", hours)
+        drained = drain_everything("Draining every partition into the raw lake (Dagster runs)")
+        again = drain_everything("Draining again: checkpoints say there is nothing new")
         show_lake()
-        build_tables(hours)
+        build_tables()
         show_summaries()
         report = write_the_report()
     except Interrupted as interrupted:

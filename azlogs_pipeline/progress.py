@@ -84,10 +84,12 @@ class LiveDisplay(PlainDisplay):
             )
             self.progress.refresh()
         elif "build" in message:
-            key = message["build"]["partition_key"]
-            name = "days" if len(key) == len("YYYY-MM-DD") else "hours"
+            kind = message["build"].get("kind", "hours")
+            if kind == "summaries":
+                return  # hours of look-back summaries: not in the bars' totals
+            name = "days" if kind == "days" else "hours"
             task = self._task(name)
-            self.progress.advance(task)
+            self.progress.advance(task, message["build"].get("partitions", 1))
             done = int(self.progress.tasks[task].completed)
             total = int(self.progress.tasks[task].total or 0)
             what = "hours built" if name == "hours" else "days of daily summaries"

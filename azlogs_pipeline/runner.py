@@ -7,7 +7,7 @@ with the project's dagster.yaml), so `dagster dev` shows them with their metadat
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -16,11 +16,11 @@ from typing import Any
 
 import dagster as dg
 
-from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, HOURS_TOUCHED, raw_events
+from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
-from azlogs_pipeline.assets.partitions import HOURLY
+from azlogs_pipeline.assets.partitions import PartitionRange, day_ranges, hour_ranges, range_tags
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
-from azlogs_pipeline.automation import hour_partition_keys, register_eventhub_partitions
+from azlogs_pipeline.automation import partition_bounds, register_eventhub_partitions
 from azlogs_pipeline.config import (
     DagsterPostgres,
     Settings,
@@ -31,6 +31,7 @@ from azlogs_pipeline.config import (
 from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.ingest.errors import mask_credentials
 from azlogs_pipeline.lake.paths import dagster_home_dir
+from azlogs_pipeline.lake.reconcile import BuildPlan, plan_builds
 from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.stopping import StopRequest
@@ -292,63 +293,102 @@ def last_drains(instance: dg.DagsterInstance) -> dict[str, datetime]:
 
 @dataclass(frozen=True)
 class BuildRun:
-    """One Dagster run that built an hour (tables and hourly summaries) or a day (daily summaries)."""
+    """One Dagster run that built a range of hours (tables and hourly summaries, or hourly
+    summaries alone) or of days (daily summaries)."""
 
     partition_key: str
+    """The range's first key, or `first...last`."""
     success: bool
     run_id: str
     rows: dict[str, int]
     error: str | None = None
     summary_rows: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    kind: str = "hours"
+    """`hours` (tables and hourly summaries), `summaries` (hourly summaries) or `days`."""
+    partitions: int = 1
+    """Hours (or days) in the range."""
 
 
-def hours_touched(runs: list[DrainRun]) -> list[str]:
-    """The hourly partition keys that the given drains landed records in."""
-    hours: set[str] = set()
-    for run in runs:
-        touched = run.metadata.get(HOURS_TOUCHED)
-        if isinstance(touched, list):
-            hours.update(str(hour) for hour in touched)
-    return hour_partition_keys(hours, HOURLY)
+HOURS_KIND, SUMMARY_KIND, DAYS_KIND = "hours", "summaries", "days"
 
 
-def build_days(partition_keys: list[str]) -> list[str]:
-    """The days whose daily summaries follow the builds of these hours."""
-    return sorted({key[: len("YYYY-MM-DD")] for key in partition_keys})
+def lake_plan(settings: Settings) -> BuildPlan:
+    """What the lake says needs building now, within the partitions that exist."""
+    return plan_builds(settings.data_dir, *partition_bounds())
+
+
+OnRun = Callable[[BuildRun], bool]
+
+
+def _run_steps(
+    steps: Iterable[tuple[list[dg.AssetsDefinition], PartitionRange, str]],
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    on_run: OnRun | None,
+    runs: list[BuildRun],
+) -> bool:
+    """Run the steps in turn into `runs`; False once `on_run` asked to stop."""
+    for assets, keys, kind in steps:
+        runs.append(_build(assets, keys, instance, settings, kind))
+        if on_run is not None and not on_run(runs[-1]):
+            return False
+    return True
+
+
+def build_pending(
+    instance: dg.DagsterInstance, settings: Settings, on_run: OnRun | None = None
+) -> list[BuildRun]:
+    """Build everything the lake says needs building, oldest first, in few runs: the table hours
+    (with their hourly summaries) in ranges of up to `MAX_HOURS_PER_RUN` hours, then the hourly
+    summary partitions that follow from them (look-backs), then the days of the daily summaries.
+    ``on_run`` hears of each run as it ends; when it returns False, no further run starts."""
+    runs: list[BuildRun] = []
+    tables = [normalized_tables, *HOURLY_SUMMARY_ASSETS]
+    steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_plan(settings).table_hours)]
+    if not _run_steps(steps, instance, settings, on_run, runs):
+        return runs
+    plan = lake_plan(settings)
+    steps = [
+        ([asset], keys, SUMMARY_KIND)
+        for asset in HOURLY_SUMMARY_ASSETS
+        for keys in hour_ranges(plan.summary_hours([key.path[-1] for key in asset.keys]))
+    ]
+    daily = [key.path[-1] for asset in DAILY_SUMMARY_ASSETS for key in asset.keys]
+    steps += [
+        (DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(plan.summary_days(daily))
+    ]
+    _run_steps(steps, instance, settings, on_run, runs)
+    return runs
 
 
 def normalize_hours(
     instance: dg.DagsterInstance,
     settings: Settings,
     partition_keys: list[str],
-    on_run: Callable[[BuildRun], bool] | None = None,
+    on_run: OnRun | None = None,
 ) -> list[BuildRun]:
-    """Build every table of each given hour, then its hourly summaries, one Dagster run per hour;
-    then the daily summaries of the days those hours fall in, one run per day. ``on_run`` hears
-    of each run as it ends; when it returns False, no further run starts."""
+    """Build every table of the given hours (hourly partition keys) and their hourly summaries,
+    in ranges of up to `MAX_HOURS_PER_RUN` hours; then the daily summaries of their days."""
+    lake_keys = [key.replace(":00", "") for key in partition_keys]
+    tables = [normalized_tables, *HOURLY_SUMMARY_ASSETS]
+    steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_keys)]
+    days = sorted({key[: len("YYYY-MM-DD")] for key in lake_keys})
+    steps += [(DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(days)]
     runs: list[BuildRun] = []
-    steps = [([normalized_tables, *HOURLY_SUMMARY_ASSETS], key) for key in partition_keys]
-    steps += [(DAILY_SUMMARY_ASSETS, day) for day in build_days(partition_keys)]
-    for assets, key in steps:
-        runs.append(_build(assets, key, instance, settings))
-        if on_run is not None and not on_run(runs[-1]):
-            break
+    _run_steps(steps, instance, settings, on_run, runs)
     return runs
 
 
 def build_all(
     settings: Settings,
-    partition_keys: list[str],
     *,
     listener: Listener | None = None,
     stop: StopRequest | None = None,
 ) -> list[BuildRun]:
-    """`normalize_hours` in a worker process, which a stop request ends after the run in
-    progress (or by interrupting it: an hour's files are replaced whole or not at all)."""
-    if not partition_keys:
-        return []
-    job = worker_job("builds", "build", partition_keys, settings)
+    """`build_pending` in a worker process, which a stop request ends after the run in progress
+    (or by interrupting it: an hour's files are replaced whole or not at all)."""
+    job = worker_job("builds", "build", [], settings)
     (outcome,) = run_jobs([job], 1, listener, stop)
     runs = [BuildRun(**m["build"]) for m in outcome.messages if "build" in m]
     stopped = stop is not None and stop.requested.is_set()
@@ -359,24 +399,37 @@ def build_all(
 
 
 def _build(
-    assets: list[dg.AssetsDefinition], key: str, instance: dg.DagsterInstance, settings: Settings
+    assets: list[dg.AssetsDefinition],
+    keys: PartitionRange,
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    kind: str,
 ) -> BuildRun:
-    result = _materialize(assets, key, instance, settings)
-    rows = {
-        event.asset_key.path[-1]: int(event.materialization.metadata["dagster/row_count"].value)  # type: ignore[arg-type]
-        for event in result.get_asset_materialization_events()
-        if event.asset_key is not None
-    }
+    result = dg.materialize(
+        assets,
+        instance=instance,
+        resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
+        tags={"azlogs/trigger": "azlogs run", **range_tags(keys)},
+        run_config=_QUIET_CONSOLE,
+        raise_on_error=False,
+    )
+    rows: dict[str, int] = {}
+    for event in result.get_asset_materialization_events():  # one per partition of a range,
+        if event.asset_key is not None:  # each with the run's totals
+            count = event.materialization.metadata["dagster/row_count"].value
+            rows[event.asset_key.path[-1]] = int(count)  # type: ignore[arg-type]
     tables = {name: count for name, count in rows.items() if name not in SUMMARY_NAMES}
     summaries = {name: count for name, count in rows.items() if name in SUMMARY_NAMES}
     return BuildRun(
-        key,
+        keys.label,
         result.success,
         result.run_id,
         tables,
         _failure(result),
         summaries,
         _interrupted(result),
+        kind,
+        keys.size,
     )
 
 

@@ -1,8 +1,10 @@
-"""One step of `azlogs run` in its own process: `drain KEY` (one partition) or `build KEY...`.
+"""One step of `azlogs run` in its own process: `drain KEY` (one partition) or `build` (every
+partition the lake says needs building, `runner.build_pending`).
 
 Started by runner.py through pool.py. It writes one JSON object per line to the stdout it was
 given: ``{"progress": ...}`` while a drain receives, then ``{"drain": ...}``; or one ``{"build":
-...}`` per build run. Everything else it prints (Dagster's console log included) goes to stderr.
+...}`` per build run (a range of hours or days). Everything else it prints (Dagster's console
+log included) goes to stderr.
 
 Stopping: SIGINT or SIGTERM, or the end of its stdin (the parent asks, or died), interrupts the
 Dagster step in progress, which ends safely: a drain lets its in-flight flush finish (files, then
@@ -26,7 +28,7 @@ import orjson
 from azlogs_pipeline.assets.ingest import PROGRESS_LOGGER
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import DrainProgress
-from azlogs_pipeline.runner import BuildRun, as_message, drain_one, normalize_hours, open_instance
+from azlogs_pipeline.runner import BuildRun, as_message, build_pending, drain_one, open_instance
 from azlogs_pipeline.stopping import exit_now
 
 PROGRESS_EVERY_SECONDS = 0.5
@@ -102,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
                 messages.send(as_message(run))
                 return not (stop.is_set() or run.interrupted)
 
-            normalize_hours(instance, settings, keys, on_run)
+            build_pending(instance, settings, on_run)
         else:
-            print(f"unknown step {kind!r}: use drain KEY or build KEY...", file=sys.stderr)
+            print(f"unknown step {kind!r}: use drain KEY or build", file=sys.stderr)
             return 2
     return 0
 

@@ -2,7 +2,7 @@
 
 Hourly partitions (the tables' `HOURLY`): a UI backfill over a range of hours loads that history.
 A partition is the hour of the archive's blob folders (`y=/m=/d=/h=`); its records land in their
-own event-time hours, listed in `hours_touched` for `touched_hours_sensor`.
+own event-time hours, listed in `hours_touched`; `lake_hours_sensor` builds them.
 """
 
 from typing import Any

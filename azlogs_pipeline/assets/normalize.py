@@ -1,18 +1,20 @@
 """The normalized tables: one hourly-partitioned multi-asset (subsettable), built by event-time hour."""
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
 from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
-from azlogs_pipeline.assets.partitions import HOURLY
+from azlogs_pipeline.assets.partitions import HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.lake.parquet import open_parquet
+from azlogs_pipeline.lake.paths import hour_key
 from azlogs_pipeline.normalize.contract import missing_columns
-from azlogs_pipeline.normalize.hour import HourResult, build_hour
+from azlogs_pipeline.normalize.hour import HourResult, build_hours
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
 from azlogs_pipeline.resources import AzlogsSettings
@@ -32,7 +34,7 @@ def _specs() -> list[dg.AssetSpec]:
             deps=[
                 dg.AssetDep(raw_events, partition_mapping=dg.AllPartitionMapping()),
                 # An archive hour's records are (almost all) of that event-time hour; the few
-                # others reach their own hours through the sensor's `hours_touched`.
+                # others are in their own hours, which the lake sensor builds.
                 dg.AssetDep(archive_raw),
             ],
             description=f"Normalized `{name}` rows, one Parquet file per event-time hour.",
@@ -50,11 +52,42 @@ def _checks() -> list[dg.AssetCheckSpec]:
     return checks
 
 
-def table_metadata(result: HourResult) -> dict[str, Any]:
+def hours_of(window: dg.TimeWindow) -> list[datetime]:
+    """The UTC hours of a run's partition window (one hour, or a range of them)."""
+    hours, hour = [], window.start
+    while hour < window.end:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    return hours
+
+
+def combine(results: Sequence[HourResult]) -> HourResult:
+    """One table's results over the hours of a run, as one (rows, records and counts summed)."""
+    first = results[0]
+    rows_per_category: Counter[str] = Counter()
+    records_per_category: Counter[str] = Counter()
+    for result in results:
+        rows_per_category.update(result.rows_per_category)
+        records_per_category.update(result.records_per_category)
+    return HourResult(
+        table=first.table,
+        hour=first.hour,
+        rows=sum(r.rows for r in results),
+        files=sum(r.files for r in results),
+        records_in=sum(r.records_in for r in results),
+        records_per_category=dict(sorted(records_per_category.items())),
+        rows_per_category=dict(sorted(rows_per_category.items())),
+        path=next((r.path for r in reversed(results) if r.path), None),
+        bytes_written=sum(r.bytes_written for r in results),
+    )
+
+
+def table_metadata(result: HourResult, hours: int = 1) -> dict[str, Any]:
     return {
         "dagster/row_count": result.rows,
         "raw_records": result.records_in,
         "raw_files": result.files,
+        "hours_built": hours,
         "rows_per_category": dg.MetadataValue.json(result.rows_per_category),
         "records_per_category": dg.MetadataValue.json(result.records_per_category),
         "bytes_written": result.bytes_written,
@@ -62,41 +95,57 @@ def table_metadata(result: HourResult) -> dict[str, Any]:
     }
 
 
-def _null_keys(result: HourResult) -> int:
-    if result.path is None:
-        return 0
-    keys = open_parquet(result.path).read(columns=list(KEY_COLUMNS))
-    return sum(keys.column(name).null_count for name in KEY_COLUMNS)
+def _null_keys(results: Sequence[HourResult]) -> int:
+    nulls = 0
+    for result in results:
+        if result.path is not None:
+            keys = open_parquet(result.path).read(columns=list(KEY_COLUMNS))
+            nulls += sum(keys.column(name).null_count for name in KEY_COLUMNS)
+    return nulls
 
 
-def table_checks(result: HourResult) -> list[dg.AssetCheckResult]:
-    """Keys are present, and every category with raw records has rows (nothing dropped)."""
-    missing = sorted(set(result.records_per_category) - set(result.rows_per_category))
-    nulls = _null_keys(result)
-    columns = (
-        open_parquet(result.path).schema_arrow.names
-        if result.path
-        else table_schemas()[result.table].names
+def table_checks(results: Sequence[HourResult]) -> list[dg.AssetCheckResult]:
+    """Keys are present, and in every hour every category with raw records has rows (nothing
+    dropped), over the hours of one run."""
+    table = results[0].table
+    missing = sorted(
+        {c for r in results for c in set(r.records_per_category) - set(r.rows_per_category)}
     )
-    absent = missing_columns(result.table, columns)
+    empty_hours = [r for r in results if (r.rows > 0) != (r.records_in > 0)]
+    nulls = _null_keys(results)
+    absent = sorted(
+        {
+            name
+            for r in results
+            for name in missing_columns(
+                table,
+                open_parquet(r.path).schema_arrow.names if r.path else table_schemas()[table].names,
+            )
+        }
+    )
     return [
         dg.AssetCheckResult(
-            asset_key=result.table,
+            asset_key=table,
             check_name=CHECK_SCHEMA,
             passed=not absent,
             metadata={"missing_columns": dg.MetadataValue.json(absent)},
         ),
         dg.AssetCheckResult(
-            asset_key=result.table,
+            asset_key=table,
             check_name=CHECK_KEYS_NOT_NULL,
             passed=nulls == 0,
             metadata={"null_keys": nulls},
         ),
         dg.AssetCheckResult(
-            asset_key=result.table,
+            asset_key=table,
             check_name=CHECK_RECONCILES,
-            passed=not missing and (result.rows > 0) == (result.records_in > 0),
-            metadata={"categories_without_rows": dg.MetadataValue.json(missing)},
+            passed=not missing and not empty_hours,
+            metadata={
+                "categories_without_rows": dg.MetadataValue.json(missing),
+                "hours_without_rows": dg.MetadataValue.json(
+                    [hour_key(r.hour) for r in empty_hours]
+                ),
+            },
         ),
     ]
 
@@ -107,16 +156,24 @@ def table_checks(result: HourResult) -> list[dg.AssetCheckResult]:
     partitions_def=HOURLY,
     can_subset=True,
     pool="lake_writers",
+    backfill_policy=HOURS_PER_RUN,
 )
 def normalized_tables(
     context: dg.AssetExecutionContext, azlogs: AzlogsSettings
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Build the selected tables for one event-time hour from the raw lake (idempotent)."""
-    settings = azlogs.load()
-    hour: datetime = context.partition_time_window.start
+    """Build the selected tables for each event-time hour of the run (one hour or a range) from
+    the raw lake (idempotent)."""
+    data_dir = azlogs.lake_data_dir()  # a build needs no Event Hubs settings
     selected = [key.path[-1] for key in context.selected_asset_keys]
-    results = build_hour(settings.data_dir, hour, selected)
-    ensure_catalog(settings.data_dir, table_schemas())
-    for name, result in results.items():
-        yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(result))
-        yield from table_checks(result)
+    built: dict[str, list[HourResult]] = {name: [] for name in selected}
+    for hour in build_hours(data_dir, hours_of(context.partition_time_window), selected):
+        for name, result in hour.items():
+            built[name].append(result)
+    ensure_catalog(data_dir, table_schemas())
+    for name, results in built.items():
+        metadata = table_metadata(combine(results), len(results))
+        metadata["write_spans"] = dg.MetadataValue.json(
+            {hour_key(r.hour): list(r.write_span) for r in results if r.rows or r.path}
+        )
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+        yield from table_checks(results)

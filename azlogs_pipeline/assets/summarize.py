@@ -20,14 +20,14 @@ from typing import Any
 
 import dagster as dg
 
-from azlogs_pipeline.assets.partitions import DAILY, HOURLY
+from azlogs_pipeline.assets.partitions import DAILY, DAYS_PER_RUN, HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.assets.risk import risk_metadata
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.lake.parquet import open_parquet
 from azlogs_pipeline.lake.paths import current_partition_file, table_hour_file
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline.summarize.build import SummaryResult, build_summary
+from azlogs_pipeline.summarize.build import SummaryResult, build_summaries
 from azlogs_pipeline.summarize.report import (
     detection_counts,
     markdown_table,
@@ -160,35 +160,41 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
         if spec.name == "signin_summary"
         else []
     )
-    decorate = dg.asset(
-        name=spec.name,
-        group_name="summaries",
-        kinds={"duckdb", "parquet"},
-        partitions_def=DAILY if spec.grain == DAY_GRAIN else HOURLY,
-        deps=[
-            dg.AssetDep(table, partition_mapping=_lookback_mapping(spec)) for table in spec.tables
-        ],
-        check_specs=checks,
-        pool="lake_writers",
-        automation_condition=DAY_AFTER_ITS_HOURS if spec.grain == DAY_GRAIN else None,
-        description=(
-            f"`{spec.name}` (summarize/sql/{spec.sql_file}): one Parquet file per "
-            f"{spec.grain}, reading {', '.join(spec.tables)}"
-            + (f" and the {spec.lookback_hours} hours before" if spec.lookback_hours else "")
-            + "."
-        ),
-    )
+    with warnings.catch_warnings():  # backfill_policy is beta on `asset`
+        warnings.simplefilter("ignore", category=dg.BetaWarning)
+        decorate = dg.asset(
+            name=spec.name,
+            group_name="summaries",
+            kinds={"duckdb", "parquet"},
+            partitions_def=DAILY if spec.grain == DAY_GRAIN else HOURLY,
+            deps=[
+                dg.AssetDep(table, partition_mapping=_lookback_mapping(spec))
+                for table in spec.tables
+            ],
+            check_specs=checks,
+            pool="lake_writers",
+            backfill_policy=DAYS_PER_RUN if spec.grain == DAY_GRAIN else HOURS_PER_RUN,
+            automation_condition=DAY_AFTER_ITS_HOURS if spec.grain == DAY_GRAIN else None,
+            description=(
+                f"`{spec.name}` (summarize/sql/{spec.sql_file}): one Parquet file per "
+                f"{spec.grain}, reading {', '.join(spec.tables)}"
+                + (f" and the {spec.lookback_hours} hours before" if spec.lookback_hours else "")
+                + "."
+            ),
+        )
 
     def body(
         context: dg.AssetExecutionContext, azlogs: AzlogsSettings, thresholds: DetectionThresholds
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        settings = azlogs.load()
-        start = context.partition_time_window.start
-        result = build_summary(settings.data_dir, spec.name, start, thresholds=thresholds)
-        ensure_catalog(settings.data_dir, table_schemas())
-        yield dg.MaterializeResult(metadata=metadata_fn(result))
+        data_dir = azlogs.lake_data_dir()  # a build needs no Event Hubs settings
+        window = context.partition_time_window
+        results = build_summaries(
+            data_dir, spec.name, window.start, window.end, thresholds=thresholds
+        )
+        ensure_catalog(data_dir, table_schemas())
+        yield dg.MaterializeResult(metadata=range_metadata(results, metadata_fn))
         if checks:
-            yield reconcile_check(settings.data_dir, result)
+            yield reconcile_check(data_dir, results)
 
     if spec.name == "signin_detections":
 
@@ -211,15 +217,38 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
     return _summary
 
 
-def reconcile_check(data_dir: Path, result: SummaryResult) -> dg.AssetCheckResult:
-    """sum(attempts) of the hour = rows of the hour's signin_logs file (nothing lost or doubled)."""
-    path = current_partition_file(table_hour_file(data_dir, "signin_logs", result.window_start))
-    table_rows = open_parquet(path).metadata.num_rows if path is not None else 0
-    attempts = signin_totals(result.data)["attempts"]
+def range_metadata(results: list[SummaryResult], metadata_fn: MetadataFn) -> dict[str, Any]:
+    """A run's metadata: the summary's own for one partition; totals for several (or none: the
+    run's hours had no data)."""
+    if len(results) == 1:
+        return {**metadata_fn(results[0]), "partitions_built": 1}
+    return {
+        "dagster/row_count": sum(r.rows for r in results),
+        "partitions_built": len(results),
+        "table_files_read": sum(r.files for r in results),
+        "bytes_written": sum(r.bytes_written for r in results),
+    }
+
+
+def reconcile_check(data_dir: Path, results: list[SummaryResult]) -> dg.AssetCheckResult:
+    """sum(attempts) of each hour = rows of the hour's signin_logs file (nothing lost or doubled)."""
+    attempts = rows = 0
+    wrong = []
+    for result in results:
+        path = current_partition_file(table_hour_file(data_dir, "signin_logs", result.window_start))
+        table_rows = open_parquet(path).metadata.num_rows if path is not None else 0
+        hour_attempts = signin_totals(result.data)["attempts"]
+        attempts, rows = attempts + hour_attempts, rows + table_rows
+        if hour_attempts != table_rows:
+            wrong.append(f"{result.window_start:%Y-%m-%d-%H}")
     return dg.AssetCheckResult(
         check_name=CHECK_RECONCILES_WITH_SIGNINS,
-        passed=attempts == table_rows,
-        metadata={"attempts": attempts, "signin_logs_rows": table_rows},
+        passed=not wrong,
+        metadata={
+            "attempts": attempts,
+            "signin_logs_rows": rows,
+            "hours_not_reconciled": dg.MetadataValue.json(wrong),
+        },
     )
 
 

@@ -21,7 +21,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ def fsync_dir(directory: LakePath) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -81,7 +81,39 @@ def write_parquet_atomic(
     With ``sync_directory=False`` the caller fsyncs the directory itself, once for many files,
     before it relies on the rename (for example before a checkpoint moves).
     """
-    options = {
+    options = _write_options(
+        compression=compression,
+        dictionary_columns=dictionary_columns,
+        row_group_size=row_group_size,
+        statistics_columns=statistics_columns,
+    )
+    if isinstance(path, BlobPath):
+        return _upload_parquet(table, path, options)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(path)
+    try:
+        pq.write_table(table, tmp, **options)
+        fsync_file(tmp)
+        size = tmp.stat().st_size
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if sync_directory:
+        fsync_dir(path.parent)
+    return size
+
+
+def _write_options(
+    *,
+    compression: str = DEFAULT_COMPRESSION,
+    dictionary_columns: Sequence[str] | bool = True,
+    row_group_size: int | None = None,
+    statistics_columns: Sequence[str] | bool = True,
+) -> dict[str, Any]:
+    """`pyarrow.parquet.write_table` options (see `write_parquet_atomic`)."""
+    return {
         "compression": compression,
         "use_dictionary": list(dictionary_columns)
         if not isinstance(dictionary_columns, bool)
@@ -91,22 +123,22 @@ def write_parquet_atomic(
         if not isinstance(statistics_columns, bool)
         else statistics_columns,
     }
+
+
+def write_bytes_atomic(path: LakePath, data: bytes) -> None:
+    """Write a small file (a manifest) complete or absent: locally a temporary sibling renamed
+    over `path`; on blobs one Put Blob. The caller fsyncs the directory."""
     if isinstance(path, BlobPath):
-        return _upload_parquet(table, path, options)
+        path.write_bytes(data)
+        return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
     try:
-        pq.write_table(table, tmp, **options)
-        _fsync_file(tmp)
-        size = tmp.stat().st_size
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if sync_directory:
-        fsync_dir(path.parent)
-    return size
 
 
 def open_parquet(path: LakePath) -> pq.ParquetFile:
@@ -130,35 +162,76 @@ in flight at that instant; superseded versions therefore stay a day, and a later
 partition deletes them (a query running at that very moment over that table may fail once)."""
 
 
+PartitionWriter = Callable[[Path], int]
+"""Writes a partition's rows as Parquet to the given local file (every time, also with no rows)
+and returns how many rows it wrote."""
+
+
+def table_writer(table: pa.Table, **write_options: Any) -> PartitionWriter:
+    """A `PartitionWriter` of an Arrow table (options as for `write_parquet_atomic`)."""
+    options = _write_options(**write_options)
+
+    def write(local: Path) -> int:
+        pq.write_table(table, local, **options)
+        return int(table.num_rows)
+
+    return write
+
+
 def replace_partition_file(
-    table: pa.Table,
+    content: pa.Table | PartitionWriter,
     target: LakePath,
     *,
     now: float | None = None,
-    **write_options: object,
+    scratch: Path | None = None,
+    **write_options: Any,
 ) -> tuple[LakePath | None, int]:
-    """Make `table` the content of the partition file `target` (a `.../part.parquet` of a
-    table-hour or summary partition), atomically for readers; return (file written, bytes).
+    """Make `content` (an Arrow table, or a `PartitionWriter` that streams the rows to a local
+    file) the content of the partition file `target` (a `.../part.parquet` of a table-hour or
+    summary partition), atomically for readers; return (file written, bytes).
 
-    An empty `table` means the partition has no rows: locally its file is removed; on blobs an
-    empty version is published over older ones (readers see zero rows, never the old build), and
-    nothing is written when there was no version. The file returned is None for no rows.
+    Locally the rows are written to a temporary sibling of `target`, fsynced and renamed over it;
+    with no rows `target` is removed. On blobs they are written under `scratch` (a local
+    directory; the system's temporary one by default) and uploaded as a new version; with no rows
+    an empty version is published over older ones (readers see zero rows, never the old build),
+    and nothing is written when there was no version. The file returned is None for no rows.
     """
+    write = content if callable(content) else table_writer(content, **write_options)
     if not isinstance(target, BlobPath):
-        if table.num_rows:
-            return target, write_parquet_atomic(table, target, **write_options)  # type: ignore[arg-type]
-        if target.exists():
-            target.unlink()
-            fsync_dir(target.parent)
-        return None, 0
+        return _replace_local(Path(target), write)
     moment = time.time() if now is None else now
     versions = partition_versions(target)
-    if not table.num_rows and not versions:
-        return None, 0
-    new = new_version_path(target, int(moment * 1_000_000))
-    size = write_parquet_atomic(table, new, **write_options)  # type: ignore[arg-type]
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".azlogs-upload-", dir=scratch) as directory:
+        local = Path(directory) / f"{target.name}{TEMP_SUFFIX}"
+        rows = write(local)
+        if not rows and not versions:
+            return None, 0
+        new = new_version_path(target, int(moment * 1_000_000))
+        assert isinstance(new, BlobPath)
+        size = new.upload_file(local)
     drop_superseded([*versions, new], moment)
-    return (new if table.num_rows else None), size
+    return (new if rows else None), size
+
+
+def _replace_local(target: Path, write: PartitionWriter) -> tuple[Path | None, int]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(target)
+    try:
+        rows = write(tmp)
+        if rows:
+            fsync_file(tmp)
+            size = tmp.stat().st_size
+            os.replace(tmp, target)
+        else:
+            tmp.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+    return (target, size) if rows else (None, 0)
 
 
 def drop_superseded(versions: Sequence[LakePath], now: float) -> int:

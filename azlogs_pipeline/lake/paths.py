@@ -244,6 +244,11 @@ def version_micros(path: LakePath) -> int | None:
     return int(match[1]) if match else None
 
 
+def is_partition_file_name(name: str) -> bool:
+    """True for a partition's file (`part.parquet`) or one of its versions (blob lakes)."""
+    return name == TABLE_HOUR_FILE_NAME or _VERSION_NAME.fullmatch(name) is not None
+
+
 def partition_versions(target: LakePath) -> list[LakePath]:
     """The versions of the partition file `target`, oldest first (one listing of its directory)."""
     found = [p for p in target.parent.glob(VERSION_PATTERN) if version_micros(p) is not None]
@@ -314,6 +319,20 @@ def raw_hour_files(data_dir: Path, category: str, moment: datetime) -> list[Lake
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.glob(f"*{PARQUET_SUFFIX}") if p.is_file())
+
+
+def locks_dir(data_dir: Path, area: str) -> Path:
+    """`<data dir>/locks/<area>`: the partitions' writer locks (local files, also for a blob
+    lake: see `lake.builds.partition_lock`)."""
+    if not is_safe_segment(area):
+        raise ValueError(f"lock area {area!r} is not safe for a path")
+    return Path(data_dir) / "locks" / area
+
+
+def scratch_dir(data_dir: Path) -> Path:
+    """`<data dir>/scratch`: local room for builds (DuckDB's spill files, a blob partition's file
+    before its upload), also for a blob lake."""
+    return Path(data_dir) / "scratch"
 
 
 def dagster_home_dir(data_dir: Path) -> Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 
 import duckdb
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobProperties, ContainerClient
 
 from azlogs_pipeline.config import LakeSettings, Secret, load_lake_settings
 from azlogs_pipeline.lake.duckdb_azure import load_azure
@@ -176,6 +177,11 @@ class BlobPath:
         except ResourceNotFoundError:
             raise FileNotFoundError(str(self)) from None
 
+    def write_bytes(self, data: bytes) -> int:
+        """Upload `data` as this blob in one Put Blob (complete or absent); its size."""
+        self.lake.client().upload_blob(self.key, data, length=len(data), overwrite=True)
+        return len(data)
+
     def upload_file(self, local: Path) -> int:
         """Upload `local` as this blob in one commit (see the module docstring); its size."""
         size = local.stat().st_size
@@ -188,6 +194,59 @@ class BlobPath:
 
 LakePath = Path | BlobPath
 """A path in the lake: local (`Path`) or in a blob container (`BlobPath`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListedFile:
+    """A file as a listing shows it: its path below the listed directory ('/'-separated)."""
+
+    relative: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        return self.relative.rsplit("/", 1)[-1]
+
+
+def list_files(directory: LakePath, *, recursive: bool = False) -> Iterator[ListedFile]:
+    """The files in `directory` (below it when `recursive`) with their sizes, from listings only.
+
+    On blobs one delimited listing (or one flat listing by prefix, pages of 5,000 names, when
+    `recursive`); locally `os.scandir`. Hidden names (a local writer's temporary files) are
+    skipped; a missing directory has no files."""
+    if isinstance(directory, BlobPath):
+        prefix = directory._prefix()
+        client = directory.lake.client()
+        items = (
+            client.list_blobs(name_starts_with=prefix)
+            if recursive
+            else client.walk_blobs(name_starts_with=prefix, delimiter="/")
+        )
+        for item in items:
+            if isinstance(item, BlobProperties):
+                yield ListedFile(item.name[len(prefix) :], int(item.size))
+        return
+    yield from _local_files(Path(directory), "", recursive)
+
+
+def _local_files(directory: Path, relative: str, recursive: bool) -> Iterator[ListedFile]:
+    try:
+        with os.scandir(directory) as scan:
+            entries = list(scan)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if recursive:
+                yield from _local_files(Path(entry.path), f"{relative}{entry.name}/", recursive)
+        elif entry.is_file():
+            try:
+                size = entry.stat().st_size
+            except FileNotFoundError:
+                continue
+            yield ListedFile(f"{relative}{entry.name}", size)
 
 
 _LAKES: dict[LakeSettings, BlobLake] = {}

@@ -18,21 +18,24 @@ relational API, and the SQL files are code.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
 
-from azlogs_pipeline.lake.parquet import replace_partition_file
-from azlogs_pipeline.lake.paths import (
-    hour_start,
-    raw_categories,
-    raw_hour_files,
-    table_hour_file,
+from azlogs_pipeline.lake.builds import (
+    RawFile,
+    partition_lock,
+    raw_digest,
+    raw_hour_inputs,
+    replace_partition,
 )
+from azlogs_pipeline.lake.paths import hour_key, hour_start, raw_hour_dir, table_hour_file
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.storage import LakePath, configure_duckdb
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
@@ -40,6 +43,9 @@ from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, tabl
 RAW_RELATION = "raw_hour"
 ORDER_COLUMNS = ("event_time", "record_id")
 SCHEMA_VERSION = "1"
+COMPRESSION: Literal["zstd"] = "zstd"
+TABLES_AREA = "tables"
+"""The writer-lock area of table hours (`lake.builds.partition_lock`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +64,47 @@ class HourResult:
     path: LakePath | None = None
     """The table-hour file, None when the hour has no rows (and no file)."""
     bytes_written: int = 0
+    write_span: tuple[float, float] = (0.0, 0.0)
+    """When this build held the hour's writer lock (epoch seconds): no other build wrote then."""
 
 
 def build_hour(
     data_dir: Path, hour: datetime, tables: Sequence[str] | None = None
 ) -> dict[str, HourResult]:
     """Rebuild the given tables (default: all) for the UTC hour containing `hour`."""
+    return build_hours(data_dir, [hour], tables)[0]
+
+
+def build_hours(
+    data_dir: Path, hours: Sequence[datetime], tables: Sequence[str] | None = None
+) -> list[dict[str, HourResult]]:
+    """Rebuild the given tables (default: all) for each UTC hour, on one DuckDB connection.
+
+    Each hour's raw files are listed once (names and sizes) under the hour's writer lock: each
+    table reads exactly the listed files of its categories and records them in its manifest
+    (`lake.builds`), so a file that lands during the build makes the hour differ from its
+    manifest and be built again. A table with no raw file and no previous build of the hour is
+    left alone (nothing to write or remove)."""
+    data_dir = Path(data_dir)
     specs = [table_spec(name) for name in tables] if tables is not None else list(TABLES)
-    start = hour_start(hour)
-    present = raw_categories(Path(data_dir))
-    results: dict[str, HourResult] = {}
+    built = []
     with connect() as con:
-        for spec in specs:
-            results[spec.name] = _build_table(con, Path(data_dir), spec, start, present)
-    return results
+        for hour in hours:
+            start = hour_start(hour)
+            with partition_lock(data_dir, TABLES_AREA, hour_key(start)):
+                locked = time.time()
+                listing = raw_hour_inputs(data_dir, start)
+                results: dict[str, HourResult] = {}
+                for spec in specs:
+                    inputs = spec.inputs(listing)
+                    target = table_hour_file(data_dir, spec.name, start)
+                    if not inputs and not target.parent.is_dir():
+                        results[spec.name] = HourResult(spec.name, start, 0, 0, 0)
+                        continue
+                    results[spec.name] = _build_table(con, data_dir, spec, start, inputs)
+                span = (locked, time.time())
+            built.append({name: replace(r, write_span=span) for name, r in results.items()})
+    return built
 
 
 def table_schema(table: str) -> pa.Schema:
@@ -103,44 +136,36 @@ def _build_table(
     data_dir: Path,
     spec: TableSpec,
     start: datetime,
-    present: Sequence[str],
+    inputs: Sequence[RawFile],
 ) -> HourResult:
-    files: list[LakePath] = []
-    for category in present:
-        if spec.matches(category):
-            files.extend(raw_hour_files(data_dir, category, start))
+    files = [raw_hour_dir(data_dir, f.category, start) / f.name for f in inputs]
     _register_raw(con, files, start)
     records_per_category = _counts(con, f"SELECT category, count(*) FROM {RAW_RELATION} GROUP BY 1")
-    table = _run(con, spec).replace_schema_metadata(_metadata(spec))
-    short_columns = [n for n in table.column_names if n != "raw"]
-    path, size = replace_partition_file(
-        table,
-        table_hour_file(data_dir, spec.name, start),
-        dictionary_columns=short_columns,
-        statistics_columns=short_columns,
-    )
     rows_per_category: dict[str, int] = {}
-    if table.num_rows:
-        grouped = table.group_by("category").aggregate([("category", "count")])
-        rows_per_category = dict(
-            sorted(
-                zip(
-                    grouped["category"].to_pylist(),
-                    grouped["category_count"].to_pylist(),
-                    strict=True,
-                )
-            )
-        )
+
+    def write(tmp: Path) -> int:
+        _relation(con, spec).write_parquet(str(tmp), compression=COMPRESSION)
+        written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
+        rows_per_category.update(_counts_of(written.fetchall()))
+        return sum(rows_per_category.values())
+
+    target = table_hour_file(data_dir, spec.name, start)
+    manifest = {
+        "table": spec.name,
+        "hour": hour_key(start),
+        "inputs": sorted(f.entry() for f in inputs),
+    }
+    replaced = replace_partition(data_dir, target, write, raw_digest(inputs), manifest)
     return HourResult(
         table=spec.name,
         hour=start,
-        rows=table.num_rows,
+        rows=replaced.rows,
         files=len(files),
         records_in=sum(records_per_category.values()),
         records_per_category=records_per_category,
         rows_per_category=rows_per_category,
-        path=path,
-        bytes_written=size,
+        path=replaced.path,
+        bytes_written=replaced.size,
     )
 
 
@@ -161,10 +186,20 @@ def _register_raw(
     relation.create_view(RAW_RELATION, replace=True)
 
 
-def _run(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> pa.Table:
+def _query(spec: TableSpec) -> str:
     order = ", ".join(ORDER_COLUMNS)
-    query = f"SELECT * FROM (\n{spec.sql()}\n) AS t ORDER BY {order}"
-    return query_arrow(con, query, f"normalization SQL of table {spec.name!r}")
+    return f"SELECT * FROM (\n{spec.sql()}\n) AS t ORDER BY {order}"
+
+
+def _run(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> pa.Table:
+    return query_arrow(con, _query(spec), f"normalization SQL of table {spec.name!r}")
+
+
+def _relation(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> duckdb.DuckDBPyRelation:
+    try:
+        return con.sql(_query(spec))
+    except duckdb.Error as exc:
+        raise RuntimeError(f"normalization SQL of table {spec.name!r} failed: {exc}") from exc
 
 
 def query_arrow(con: duckdb.DuckDBPyConnection, query: str, what: str) -> pa.Table:
@@ -177,7 +212,11 @@ def query_arrow(con: duckdb.DuckDBPyConnection, query: str, what: str) -> pa.Tab
 
 
 def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:
-    return {str(k): int(v) for k, v in sorted(con.execute(query).fetchall())}
+    return _counts_of(con.execute(query).fetchall())
+
+
+def _counts_of(rows: Sequence[tuple[object, object]]) -> dict[str, int]:
+    return {str(k): int(str(v)) for k, v in sorted(rows, key=lambda row: str(row[0]))}
 
 
 def _metadata(spec: TableSpec) -> dict[str, str]:

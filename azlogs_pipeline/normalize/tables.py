@@ -7,9 +7,11 @@ event-time hour) that returns the table's rows, deduplicated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from azlogs_pipeline.ingest.records import ACTIVITY_LOG_CATEGORIES
+from azlogs_pipeline.lake.builds import RawFile
 from azlogs_pipeline.sql_files import read_sql
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
@@ -33,6 +35,10 @@ class TableSpec:
         return lowered in {c.lower() for c in self.categories} or any(
             lowered.endswith(suffix.lower()) for suffix in self.category_suffixes
         )
+
+    def inputs(self, files: Sequence[RawFile]) -> list[RawFile]:
+        """The raw files (of one hour) this table reads: those of its categories."""
+        return [f for f in files if self.matches(f.category)]
 
     @property
     def sql_file(self) -> str:

@@ -23,12 +23,21 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from azlogs_pipeline.lake.parquet import replace_partition_file
+from azlogs_pipeline.lake.builds import (
+    partition_lock,
+    replace_partition,
+    scan_built_hours,
+    window_digest,
+    window_item,
+)
+from azlogs_pipeline.lake.parquet import table_writer
 from azlogs_pipeline.lake.paths import (
+    hour_key,
     hour_start,
     summary_day_file,
     summary_hour_file,
     table_hour_files,
+    table_root,
 )
 from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.hour import connect as connect_tables
@@ -48,6 +57,8 @@ SQL_PACKAGE = "azlogs_pipeline.summarize"
 WINDOW_VIEW = "summary_window"
 THRESHOLDS_VIEW = "detection_thresholds"
 SCHEMA_VERSION = "1"
+SUMMARIES_AREA = "summaries"
+"""The writer-lock area of summary partitions (`lake.builds.partition_lock`)."""
 _UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -77,6 +88,22 @@ def partition_window(spec: SummarySpec, moment: datetime) -> tuple[datetime, dat
     return start, start + timedelta(hours=spec.window_hours)
 
 
+def summary_window_digest(data_dir: Path, spec: SummarySpec, partition: str) -> str:
+    """The digest of the table hours a summary partition reads, as built now (what its build
+    records; `lake.reconcile.plan_builds` computes the same from the raw inputs)."""
+    first, end = spec.read_window(partition)
+    items = []
+    for table in spec.tables:
+        for key, digest in scan_built_hours(table_root(data_dir, table), first, end).items():
+            items.append(window_item(table, key, digest))
+    return window_digest(items)
+
+
+def partition_key(spec: SummarySpec, window_start: datetime) -> str:
+    """`YYYY-MM-DD-HH` (hourly summaries) or `YYYY-MM-DD` (daily ones)."""
+    return f"{window_start:%Y-%m-%d}" if spec.grain == DAY_GRAIN else hour_key(window_start)
+
+
 def summary_file(data_dir: Path, spec: SummarySpec, window_start: datetime) -> LakePath:
     if spec.grain == DAY_GRAIN:
         return summary_day_file(data_dir, spec.name, window_start)
@@ -95,15 +122,22 @@ def build_summary(
     data_dir = Path(data_dir)
     window_start, window_end = partition_window(spec, start)
     lookback_start = window_start - timedelta(hours=spec.lookback_hours)
-    with connect() as con:
-        files = 0
-        for table in spec.tables:
-            found = table_hour_files(data_dir, table, lookback_start, window_end)
-            _register_table(con, table, found)
-            files += len(found)
-        _register_parameters(con, window_start, window_end, lookback_start, thresholds)
-        data = _run(con, spec)
-    path, size = replace_partition_file(data, summary_file(data_dir, spec, window_start))
+    key = partition_key(spec, window_start)
+    with partition_lock(data_dir, SUMMARIES_AREA, f"{spec.name}-{key}"):
+        # Taken before reading: a table hour rebuilt meanwhile makes this partition differ again.
+        digest = summary_window_digest(data_dir, spec, key)
+        with connect() as con:
+            files = 0
+            for table in spec.tables:
+                found = table_hour_files(data_dir, table, lookback_start, window_end)
+                _register_table(con, table, found)
+                files += len(found)
+            _register_parameters(con, window_start, window_end, lookback_start, thresholds)
+            data = _run(con, spec)
+
+        target = summary_file(data_dir, spec, window_start)
+        manifest = {"summary": spec.name, "partition": key, "table_hours_read": files}
+        replaced = replace_partition(data_dir, target, table_writer(data), digest, manifest)
     return SummaryResult(
         name=name,
         window_start=window_start,
@@ -112,9 +146,32 @@ def build_summary(
         rows=data.num_rows,
         files=files,
         data=data,
-        path=path,
-        bytes_written=size,
+        path=replaced.path,
+        bytes_written=replaced.size,
     )
+
+
+def build_summaries(
+    data_dir: Path,
+    name: str,
+    start: datetime,
+    end: datetime,
+    *,
+    thresholds: DetectionThresholds = DEFAULT_THRESHOLDS,
+) -> list[SummaryResult]:
+    """Rebuild every partition of summary `name` in [start, end) that has data: a table hour of
+    its tables in its own window, or a previous build (an hour without data has no summary)."""
+    spec = summary_spec(name)
+    data_dir = Path(data_dir)
+    results = []
+    window_start, window_end = partition_window(spec, start)
+    while window_start < end:
+        own = any(table_hour_files(data_dir, t, window_start, window_end) for t in spec.tables)
+        target = summary_file(data_dir, spec, window_start)
+        if own or target.parent.is_dir():
+            results.append(build_summary(data_dir, name, window_start, thresholds=thresholds))
+        window_start, window_end = window_end, window_end + (window_end - window_start)
+    return results
 
 
 @cache

@@ -8,6 +8,7 @@ one-row view `summary_window`; see the package docstring for the whole contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 HOUR_GRAIN = "hour"
 DAY_GRAIN = "day"
@@ -40,6 +41,15 @@ class SummarySpec:
     def window_hours(self) -> int:
         """Hours in one partition's window: 1 (hourly) or 24 (daily)."""
         return 24 if self.grain == DAY_GRAIN else 1
+
+    def read_window(self, partition: str) -> tuple[str, str]:
+        """The hour keys [first, end) that partition `YYYY-MM-DD-HH` (or day `YYYY-MM-DD`)
+        reads: its window plus the look-back."""
+        fmt = "%Y-%m-%d" if self.grain == DAY_GRAIN else "%Y-%m-%d-%H"
+        start = datetime.strptime(partition, fmt)
+        end = start + timedelta(hours=self.window_hours)
+        first = start - timedelta(hours=self.lookback_hours)
+        return first.strftime("%Y-%m-%d-%H"), end.strftime("%Y-%m-%d-%H")
 
 
 NEW_COUNTRY_HISTORY_HOURS = 14 * 24

@@ -17,14 +17,15 @@ from azlogs_pipeline.assets.ingest import (
     CHECK_DEAD_LETTERS,
     CHECK_PARTITION_START,
     HOURS_TOUCHED,
-    raw_events,
 )
-from azlogs_pipeline.automation import materializations_after, touched_hours_sensor
+from azlogs_pipeline.automation import lake_hours_sensor
+from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.ingest.archive import hour_folder
 from azlogs_pipeline.lake.paths import catalog_path
 from azlogs_pipeline.local.archive import upload_archive, write_blob
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
+from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
 
 HOUR = datetime(2025, 5, 1, 10, tzinfo=UTC)
 TENANT = "0d1c2b3a-0000-4000-8000-000000000001"
@@ -101,49 +102,27 @@ def test_materialize_archive_raw_reports_metadata_and_checks(
     assert hour_folder(HOUR) in name
 
 
-def test_sensor_rebuilds_hours_touched_by_archive_loads_and_drains(
-    archive_env: BlobServiceClient, tmp_path: Path
+def test_lake_sensor_builds_the_hours_an_archive_load_landed(
+    archive_env: BlobServiceClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("AZLOGS_DATA_DIR", str(tmp_path))
     upload_archive(archive_env, [audit(n) for n in range(12)])
     instance = dg.DagsterInstance.ephemeral()
-    drained = dg.AssetMaterialization(
-        raw_events.key, partition="adlogs:0", metadata={HOURS_TOUCHED: ["2025-05-02-00"]}
+    assert materialize_hour(instance, tmp_path).success
+
+    first = lake_hours_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+
+    assert [requested_range(r) for r in first.run_requests] == [
+        ("2025-05-01-09:00", "2025-05-01-10:00")
+    ]
+    assert launch(first.run_requests[0], instance).success
+    idle = lake_hours_sensor(
+        dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs)
     )
-    instance.report_runless_asset_event(drained)
-    assert materialize_hour(instance, tmp_path).success
+    assert not idle.run_requests
 
-    first = touched_hours_sensor(dg.build_sensor_context(instance=instance))
-
-    assert isinstance(first, dg.SensorResult)
-    requested = sorted(str(request.partition_key) for request in first.run_requests or [])
-    assert requested == ["2025-05-01-09:00", "2025-05-01-10:00", "2025-05-02-00:00"]
-    idle = touched_hours_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
-    assert isinstance(idle, dg.SensorResult) and not idle.run_requests
-
-    assert materialize_hour(instance, tmp_path).success
-    reload = touched_hours_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
-    assert isinstance(reload, dg.SensorResult)
-    assert sorted(str(r.partition_key) for r in reload.run_requests or []) == [
-        "2025-05-01-09:00", "2025-05-01-10:00"
-    ]  # fmt: skip
-
-
-def test_cursor_never_passes_an_unread_materialization_of_either_asset() -> None:
-    instance = dg.DagsterInstance.ephemeral()
-    order = [raw_events.key, archive_raw.key, archive_raw.key, raw_events.key, archive_raw.key]
-    for n, key in enumerate(order):
-        partition = "adlogs:0" if key == raw_events.key else "2025-05-01-10:00"
-        event = dg.AssetMaterialization(key, partition=partition, metadata={"n": n})
-        instance.report_runless_asset_event(event)
-    keys = [raw_events.key, archive_raw.key]
-
-    seen: list[int] = []
-    cursor = 0
-    for _ in range(len(order) + 1):
-        records, cursor = materializations_after(instance, keys, cursor, limit=1)
-        seen.extend(
-            int(record.asset_materialization.metadata["n"].value)  # type: ignore[union-attr,arg-type]
-            for record in records
-        )
-
-    assert seen == list(range(len(order))), "every materialization once, in storage order"
+    assert materialize_hour(instance, tmp_path).success  # the same archive again: same files
+    reload = lake_hours_sensor(
+        dg.build_sensor_context(instance=instance, cursor=idle.cursor, definitions=defs)
+    )
+    assert not reload.run_requests, "an unchanged hour is never rebuilt"

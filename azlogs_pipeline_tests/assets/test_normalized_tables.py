@@ -1,4 +1,5 @@
-"""Hourly tables through Dagster: the sensor asks for exactly the hours drains touched, late data too."""
+"""Hourly tables through Dagster: the lake sensor asks for exactly the hours whose raw files
+changed, late data too, and nothing once they are built."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
-from azlogs_pipeline.automation import touched_hours_sensor
+from azlogs_pipeline.automation import lake_hours_sensor
 from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
+from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 
 HUB = "adlogs"
@@ -33,10 +35,10 @@ def audit(n: int, when: str) -> bytes:
 
 def evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
-    return touched_hours_sensor(context)
+    return lake_hours_sensor(context)
 
 
-def test_sensor_rebuilds_touched_hours_and_late_records_arrive(
+def test_lake_sensor_builds_changed_hours_and_late_records_arrive(
     eventhubs_emulator_factory: Any,
     azurite_endpoint: AzuriteEndpoint,
     tmp_path: Path,
@@ -66,19 +68,22 @@ def test_sensor_rebuilds_touched_hours_and_late_records_arrive(
     send_bodies(conn, [audit(1, "2026-11-20T07:10:00Z"), audit(2, "2026-11-20T07:20:00Z")])
     drain()
     first = evaluate(instance, None)
-    assert [r.partition_key for r in first.run_requests] == ["2026-11-20-07:00"]
-    build("2026-11-20-07:00")
+    assert [requested_range(r) for r in first.run_requests] == [
+        ("2026-11-20-07:00", "2026-11-20-07:00")
+    ]
+    assert evaluate(instance, first.cursor).run_requests, "not launched: requested again"
+    assert launch(first.run_requests[0], instance).success
+    assert evaluate(instance, first.cursor).run_requests == [], "built: nothing to do"
 
     late = [audit(3, "2026-11-20T07:59:00Z"), audit(4, "2026-11-20T09:00:00Z")]
     send_bodies(conn, late)
     drain()
     second = evaluate(instance, first.cursor)
-    assert [r.partition_key for r in second.run_requests] == [
-        "2026-11-20-07:00",
-        "2026-11-20-09:00",
+    assert [requested_range(r) for r in second.run_requests] == [
+        ("2026-11-20-07:00", "2026-11-20-09:00")  # one run for both hours
     ]
+    assert launch(second.run_requests[0], instance).success
     assert evaluate(instance, second.cursor).run_requests == []
-    build("2026-11-20-07:00")
     build("2026-11-20-07:00")  # rebuilding an hour changes nothing
 
     with connect_read_only(tmp_path) as con:

@@ -128,8 +128,10 @@ def test_azlogs_run_and_status_keep_secrets_out_of_everything(
     assert sum(int(row[3]) for row in drains) == 30
     assert "hour 2026-11-20-07:00 ok: 30 table rows" in run.stdout
     assert status.returncode == 0, status.stderr
-    rows = [line.split() for line in status.stdout.splitlines()[1:]]
+    lines = status.stdout.splitlines()
+    rows = [line.split() for line in lines if line.startswith(f"{HUB}:")]
     assert [row[0] for row in rows] == [f"{HUB}:0", f"{HUB}:1"]
+    assert "builds waiting: 0 table hours, 0 summary partitions" in lines
     assert all(row[4] == "0" and row[5] != "never" for row in rows)
     assert (data_dir / "dagster" / "storage").is_dir(), "runs are recorded in the instance"
 

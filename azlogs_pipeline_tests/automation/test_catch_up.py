@@ -1,7 +1,7 @@
 """Catch-up after downtime: six hours of logs wait in the Event Hub while nothing runs.
 
-The first schedule tick after the outage drains every partition once; the drains touch all six
-hours; the sensor then requests each of those hours exactly once, and the rebuilt tables hold
+The first schedule tick after the outage drains every partition once; the drains land records in
+all six hours; the lake sensor then requests those hours in one run, and the rebuilt tables hold
 every record of every hour.
 """
 
@@ -16,14 +16,14 @@ import orjson
 import pytest
 
 from azlogs_pipeline.assets.ingest import raw_events
-from azlogs_pipeline.assets.normalize import normalized_tables
-from azlogs_pipeline.automation import hourly_drain_schedule, touched_hours_sensor
+from azlogs_pipeline.automation import hourly_drain_schedule, lake_hours_sensor
 from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
+from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 
 HUB = "adlogs"
@@ -76,22 +76,14 @@ def test_a_drain_after_six_hours_of_outage_rebuilds_each_hour_once(
             ).success
 
         sensor = dg.build_sensor_context(instance=instance, cursor=None, definitions=defs)
-        builds = touched_hours_sensor(sensor)
-        keys = [r.partition_key for r in builds.run_requests]
-        assert keys == OUTAGE_HOURS, "every touched hour, each requested exactly once"
-        for request in builds.run_requests:
-            run = dg.materialize(
-                [normalized_tables],
-                selection=["audit_logs"],  # the one table these records feed
-                partition_key=request.partition_key,
-                instance=instance,
-                resources=resources,
-            )
-            assert run.success
-            assert run.dagster_run.tags["dagster/partition"] == request.partition_key
+        builds = lake_hours_sensor(sensor)
+        ranges = [requested_range(r) for r in builds.run_requests]
+        assert ranges == [(OUTAGE_HOURS[0], OUTAGE_HOURS[-1])], "the six hours in one run"
+        run = launch(builds.run_requests[0], instance)
+        assert run.success
 
         again = dg.build_sensor_context(instance=instance, cursor=builds.cursor, definitions=defs)
-        assert touched_hours_sensor(again).run_requests == []
+        assert lake_hours_sensor(again).run_requests == []
 
     with connect_read_only(tmp_path) as con:
         rows = dict(

@@ -16,8 +16,12 @@ from azlogs_pipeline_tests.fixtures.settings import local_environment
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 HUB = "adlogs"
-SEEDED_HOURS = (7, 8, 9)
-"""Hours of 2026-11-20 with audit records in the seeded raw lake; hour h holds h - 5 records."""
+SEEDED_HOURS = tuple(range(24))
+"""Hours of 2026-11-20 with audit records in the seeded raw lake (`seeded_records(hour)` each)."""
+
+
+def seeded_records(hour: int) -> int:
+    return 1 + hour % 3
 
 
 def audit_record(n: int, hour: int) -> dict[str, object]:
@@ -47,7 +51,7 @@ def seeded_service(
     data_dir = root / "data"
     n = 0
     for hour in SEEDED_HOURS:
-        records = [audit_record(n + i, hour) for i in range(hour - 5)]
+        records = [audit_record(n + i, hour) for i in range(seeded_records(hour))]
         n += len(records)
         write_raw(data_dir, records, datetime(2026, 11, 20, hour, 30, tzinfo=UTC), eventhub=HUB)
     emulator = EventHubsEmulator(hubs=[HUB], partitions=1).start()

@@ -46,7 +46,7 @@ def test_failed_write_removes_temp_and_keeps_old_file(
     def boom(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(parquet, "_fsync_file", boom)
+    monkeypatch.setattr(parquet, "fsync_file", boom)
     with pytest.raises(OSError, match="disk full"):
         write_parquet_atomic(_table(5, "new"), target)
     assert pq.read_table(target).equals(_table(5, "old"))
