@@ -278,10 +278,10 @@ class BuildLines:
             if not success:
                 self.failed_hours.append((first, last or first))
                 return f"{what} {key} FAILED"
-            return (
-                f"{what} {key} ok: {sum(build['rows'].values()):,} table rows, "
-                f"{build['summary_rows'].get('signin_detections', 0)} detections"
-            )
+            from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
+
+            findings = sum(build["summary_rows"].get(family, 0) for family in DETECTION_FAMILIES)
+            return f"{what} {key} ok: {sum(build['rows'].values()):,} table rows, {findings} detections"
         missing = sorted(
             f"{start}...{end}" if end != start else start
             for start, end in self.failed_hours

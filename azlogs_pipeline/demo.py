@@ -147,7 +147,7 @@ def show_summaries() -> None:
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.summarize.report import print_report
 
-    _section("Sign-in summary and detections (catalog views signin_summary, signin_detections)")
+    _section("Sign-in summary and every detection (catalog views signin_summary, detections)")
     print_report(load_settings().data_dir)
 
 

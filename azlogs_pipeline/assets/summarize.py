@@ -29,12 +29,13 @@ from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize.build import SummaryResult, build_summaries
 from azlogs_pipeline.summarize.report import (
+    FAMILY_KINDS,
     detection_counts,
     markdown_table,
     signin_totals,
     top_rows,
 )
-from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec
+from azlogs_pipeline.summarize.specs import DAY_GRAIN, DETECTION_FAMILIES, SUMMARIES, SummarySpec
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
 
 PREVIEW_ROWS = 10
@@ -71,8 +72,9 @@ def signin_summary_metadata(result: SummaryResult) -> dict[str, Any]:
     }
 
 
-def signin_detections_metadata(result: SummaryResult) -> dict[str, Any]:
-    counts = detection_counts(result.data)
+def detections_metadata(result: SummaryResult) -> dict[str, Any]:
+    """Findings per detection of the family, and the first few."""
+    counts = detection_counts(result.data, FAMILY_KINDS[result.name])
     preview = top_rows(
         result.data,
         [("severity", "ascending"), ("window_end", "ascending"), ("detection", "ascending")],
@@ -91,7 +93,7 @@ def signin_detections_metadata(result: SummaryResult) -> dict[str, Any]:
 
 METADATA: dict[str, MetadataFn] = {
     "signin_summary": signin_summary_metadata,
-    "signin_detections": signin_detections_metadata,
+    **dict.fromkeys(DETECTION_FAMILIES, detections_metadata),
     **risk_metadata(common_metadata),
 }
 """Per-summary metadata; summaries not listed report `common_metadata` plus a preview."""
@@ -107,7 +109,7 @@ def default_metadata(result: SummaryResult) -> dict[str, Any]:
 
 
 class DetectionThresholdsConfig(dg.Config):
-    """Run config of `signin_detections`: the thresholds (defaults and sources in
+    """Run config of every detection family: the thresholds (defaults and sources in
     azlogs_pipeline/summarize/thresholds.py)."""
 
     spray_window_minutes: int = DEFAULT_THRESHOLDS.spray_window_minutes
@@ -122,10 +124,21 @@ class DetectionThresholdsConfig(dg.Config):
     mfa_fatigue_window_minutes: int = DEFAULT_THRESHOLDS.mfa_fatigue_window_minutes
     mfa_fatigue_success_within_minutes: int = DEFAULT_THRESHOLDS.mfa_fatigue_success_within_minutes
     legacy_auth_quiet_hours: int = DEFAULT_THRESHOLDS.legacy_auth_quiet_hours
+    privileged_roles: list[str] = list(DEFAULT_THRESHOLDS.privileged_roles)
+    pim_initiators: list[str] = list(DEFAULT_THRESHOLDS.pim_initiators)
+    credential_after_consent_hours: int = DEFAULT_THRESHOLDS.credential_after_consent_hours
+    risky_consent_scopes: list[str] = list(DEFAULT_THRESHOLDS.risky_consent_scopes)
+    auth_method_activities: list[str] = list(DEFAULT_THRESHOLDS.auth_method_activities)
+    auth_method_after_risk_hours: int = DEFAULT_THRESHOLDS.auth_method_after_risk_hours
+    feed_tamper_operations: list[str] = list(DEFAULT_THRESHOLDS.feed_tamper_operations)
+    silent_category_hours: int = DEFAULT_THRESHOLDS.silent_category_hours
+    silence_history_hours: int = DEFAULT_THRESHOLDS.silence_history_hours
 
     def thresholds(self) -> DetectionThresholds:
-        values = self.model_dump()
-        values["spray_error_codes"] = tuple(values["spray_error_codes"])
+        values: dict[str, Any] = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in self.model_dump().items()
+        }
         return DetectionThresholds(**values)
 
 
@@ -153,7 +166,7 @@ rebuilt, once none of them is still being built (hours with no data stay unbuilt
 def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
     """The Dagster asset of one summary (thin: `build_summary` does the work).
 
-    `signin_detections` takes its thresholds as run config (`DetectionThresholdsConfig`)."""
+    Every detection family takes its thresholds as run config (`DetectionThresholdsConfig`)."""
     metadata_fn = METADATA.get(spec.name, default_metadata)
     checks = (
         [dg.AssetCheckSpec(CHECK_RECONCILES_WITH_SIGNINS, asset=spec.name)]
@@ -196,7 +209,7 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
         if checks:
             yield reconcile_check(data_dir, results)
 
-    if spec.name == "signin_detections":
+    if spec.name in DETECTION_FAMILIES:
 
         @decorate
         def _detections(

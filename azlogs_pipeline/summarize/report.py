@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from azlogs_pipeline.summarize.build import read_sql
 
-DETECTION_KINDS: tuple[str, ...] = (
+SIGNIN_DETECTION_KINDS: tuple[str, ...] = (
     "password_spray",
     "distributed_brute_force",
     "new_country",
@@ -24,6 +24,24 @@ DETECTION_KINDS: tuple[str, ...] = (
     "legacy_auth_success",
 )
 """Every detection `signin_detections.sql` raises, in the order reports list them."""
+DIRECTORY_DETECTION_KINDS: tuple[str, ...] = (
+    "ca_policy_weakened",
+    "app_credential_added",
+    "privileged_role_assigned",
+    "consent_to_risky_permissions",
+    "auth_method_changed_after_risk",
+)
+"""Every detection `directory_detections.sql` raises."""
+FEED_DETECTION_KINDS: tuple[str, ...] = ("log_feed_tampered", "category_went_silent")
+"""Every detection `feed_detections.sql` raises."""
+FAMILY_KINDS: dict[str, tuple[str, ...]] = {
+    "signin_detections": SIGNIN_DETECTION_KINDS,
+    "directory_detections": DIRECTORY_DETECTION_KINDS,
+    "feed_detections": FEED_DETECTION_KINDS,
+}
+"""Detection family (summary) -> the detections it raises."""
+DETECTION_KINDS: tuple[str, ...] = tuple(k for kinds in FAMILY_KINDS.values() for k in kinds)
+"""Every detection of every family (the `detections` view), in the order reports list them."""
 
 SIGNIN_COUNTS: tuple[str, ...] = (
     "attempts",
@@ -38,9 +56,9 @@ SIGNIN_COUNTS: tuple[str, ...] = (
 """The additive counts of `signin_summary`."""
 
 
-def detection_counts(rows: pa.Table) -> dict[str, int]:
-    """Detections per kind in `signin_detections` rows (every kind, zeros included)."""
-    counts = dict.fromkeys(DETECTION_KINDS, 0)
+def detection_counts(rows: pa.Table, kinds: Sequence[str] = DETECTION_KINDS) -> dict[str, int]:
+    """Detections per kind in a family's rows (every one of `kinds`, zeros included)."""
+    counts = dict.fromkeys(kinds, 0)
     for kind in rows.column("detection").to_pylist() if rows.num_rows else []:
         counts[kind] = counts.get(kind, 0) + 1
     return counts

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from azlogs_pipeline.normalize.tables import TABLE_NAMES
+
 HOUR_GRAIN = "hour"
 DAY_GRAIN = "day"
 GRAINS = (HOUR_GRAIN, DAY_GRAIN)
@@ -93,7 +95,35 @@ SUMMARIES += (
     SummarySpec("audit_highlights", ("audit_logs",), lookback_hours=CREATED_THEN_DELETED_HOURS),
 )
 
-DETECTION_FAMILIES: tuple[str, ...] = ("signin_detections",)
+ALL_TABLES: tuple[str, ...] = tuple(TABLE_NAMES)
+"""Every normalized table (feed health reads them all)."""
+DIRECTORY_HISTORY_HOURS = 24
+"""directory_detections reads 24 h back: admin consent before a credential, risk before a
+security info change (their thresholds are at most this)."""
+FEED_HISTORY_HOURS = 7 * 24 + 24 + 1
+"""feed_detections reads 8 days and an hour back: 7 days of arrivals before a category's last
+record, and up to 24 hours of silence after it."""
+FAMILY_LOOKBACK_HOURS: dict[str, int] = {
+    "directory_detections": DIRECTORY_HISTORY_HOURS,
+    "feed_detections": FEED_HISTORY_HOURS,
+}
+"""Hours of history each newer detection family reads (thresholds are checked against it)."""
+
+SUMMARIES += (
+    SummarySpec(
+        "directory_detections",
+        ("audit_logs", "signin_logs", "user_risk_events"),
+        lookback_hours=DIRECTORY_HISTORY_HOURS,
+    ),
+    SummarySpec("feed_health", ALL_TABLES),
+    SummarySpec("feed_detections", ALL_TABLES, lookback_hours=FEED_HISTORY_HOURS),
+)
+
+DETECTION_FAMILIES: tuple[str, ...] = (
+    "signin_detections",
+    "directory_detections",
+    "feed_detections",
+)
 """The summaries whose rows are findings; the catalog view `detections` unions them all
 (`summarize/sql/detections_view.sql`: a family added here is added to that file too)."""
 CATALOG_VIEWS: dict[str, str] = {"detections": "detections_view.sql"}

@@ -1,14 +1,16 @@
 """The detection thresholds: defaults, where each default comes from, and how SQL sees them.
 
-The SQL never has a number pasted in: `signin_detections.sql` reads the one-row view
+The SQL never has a number pasted in: every detection family's SQL reads the one-row view
 `detection_thresholds`, whose columns are the fields below (lists stay lists). Override any of them
 with `DetectionThresholds(field=value)`, passed to `build_summary(..., thresholds=...)` or given
-as run config of the `signin_detections` Dagster asset.
+as run config of a detection family's Dagster asset.
 
 Where the defaults come from:
 - the analyst questions at the end of reference/entra-logs.md (questions 2 to 7), which are also the
   rules the synthetic generator's injected scenarios cross on purpose
   (`azlogs_pipeline.local.generator.scenarios.RULES` and `IMPOSSIBLE_SPEED_KMH`);
+- for the families of issue 12 (directory, session, feed): the issue's text, Microsoft's
+  documentation of the log fields, and the matching Sentinel / Elastic rules, said per field;
 - where the questions leave a choice open, the value chosen is said on the field.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, fields
 
 import pyarrow as pa
 
-from azlogs_pipeline.summarize.specs import NEW_COUNTRY_HISTORY_HOURS
+from azlogs_pipeline.summarize.specs import FAMILY_LOOKBACK_HOURS, NEW_COUNTRY_HISTORY_HOURS
 
 EARTH_HALF_CIRCUMFERENCE_KM = 20_037.5
 """No two points on Earth are farther apart: a pair of sign-ins more than this distance over the
@@ -59,12 +61,96 @@ class DetectionThresholds:
     """A user's legacy-client successes are reported once per episode: a new detection only after
     this long without one (our choice: one finding per user and day of use, not one per sign-in)."""
 
+    # -- directory_detections (configuration changes; audit_logs) ------------------------------
+    privileged_roles: tuple[str, ...] = (
+        "Global Administrator",
+        "Privileged Role Administrator",
+        "Privileged Authentication Administrator",
+        "Application Administrator",
+        "Cloud Application Administrator",
+        "Security Administrator",
+        "Exchange Administrator",
+        "SharePoint Administrator",
+    )
+    """Roles whose assignment outside PIM is a finding: issue 12's list, the roles Microsoft marks
+    PRIVILEGED that control the tenant, its credentials, its apps or its mail and files."""
+    pim_initiators: tuple[str, ...] = ("MS-PIM",)
+    """Initiators of PIM's own directory writes: a PIM activation is logged by Core Directory as
+    "Add member to role" initiated by the app MS-PIM (Sentinel's "privileged role assigned outside
+    PIM" rule excludes it the same way)."""
+    credential_after_consent_hours: int = 24
+    """A credential added this soon after the app's admin consent is high (issue 12: "admin
+    consent in the previous 24 hours", the consent-phishing then persistence pattern)."""
+    risky_consent_scopes: tuple[str, ...] = (
+        "Mail.ReadWrite",
+        "Mail.Send",
+        "Mail.Read",
+        "MailboxSettings.ReadWrite",
+        "Files.ReadWrite.All",
+        "Sites.ReadWrite.All",
+        "Directory.ReadWrite.All",
+        "RoleManagement.ReadWrite.Directory",
+        "AppRoleAssignment.ReadWrite.All",
+        "Application.ReadWrite.All",
+        "User.ReadWrite.All",
+        "full_access_as_app",
+        "EWS.AccessAsUser.All",
+    )
+    """High-privilege scopes: issue 12's list plus the scopes of Microsoft's illicit consent grant
+    guidance (mail, files, directory and role write, app-role and application write)."""
+    auth_method_activities: tuple[str, ...] = (
+        "User registered security info",
+        "User registered all required security info",
+        "User changed default security info",
+        "User deleted security info",
+        "Admin registered security info",
+        "Admin updated security info",
+        "Admin deleted security info",
+        "Admin deleted all security info",
+    )
+    """The Authentication Methods audit activities that change a user's security info (Entra's
+    "Security info" activity names)."""
+    auth_method_after_risk_hours: int = 24
+    """A security info change this soon after a medium or high risk signal of the user (issue 12:
+    "within 24 h")."""
+
+    # -- feed_detections (this pipeline's own feed) --------------------------------------------
+    feed_tamper_operations: tuple[str, ...] = (
+        "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE",
+        "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE",
+        "MICROSOFT.AADIAM/DIAGNOSTICSETTINGS/DELETE",
+        "MICROSOFT.AADIAM/DIAGNOSTICSETTINGS/WRITE",
+        "MICROSOFT.EVENTHUB/NAMESPACES/EVENTHUBS/DELETE",
+        "MICROSOFT.EVENTHUB/NAMESPACES/DELETE",
+        "MICROSOFT.EVENTHUB/NAMESPACES/AUTHORIZATIONRULES/REGENERATEKEYS/ACTION",
+        "MICROSOFT.EVENTHUB/NAMESPACES/EVENTHUBS/AUTHORIZATIONRULES/REGENERATEKEYS/ACTION",
+    )
+    """Activity log operations that blind or cut this pipeline's feed (issue 12's list: Azure
+    Monitor's and Entra's diagnostic settings, the Event Hub, its namespace and their keys; the
+    operation names of Azure's resource provider operations list)."""
+    silent_category_hours: int = 3
+    """Hours without a record of a category that always arrives (issue 12: "N hours (default
+    3)")."""
+    silence_history_hours: int = 7 * 24
+    """A category "always arrives" when it had records in each of this many clock hours before
+    its last record (issue 12: "every hour of the last 7 days")."""
+
     def __post_init__(self) -> None:
         for item in fields(self):
             value = getattr(self, item.name)
             values = value if isinstance(value, tuple) else (value,)
-            if not values or any(not v > 0 for v in values):
-                raise ValueError(f"detection threshold {item.name} must be positive, got {value!r}")
+            if not values or any(not (v.strip() if isinstance(v, str) else v > 0) for v in values):
+                raise ValueError(
+                    f"detection threshold {item.name} must be positive (or a non-empty "
+                    f"name), got {value!r}"
+                )
+        for name, hours in self.family_lookbacks().items():
+            reads = FAMILY_LOOKBACK_HOURS[name]
+            if hours > reads:
+                raise ValueError(
+                    f"detection thresholds need {hours} hours of history but {name} reads "
+                    f"{reads}: lower its windows"
+                )
         if self.lookback_hours() > NEW_COUNTRY_HISTORY_HOURS:
             raise ValueError(
                 f"detection thresholds need {self.lookback_hours()} hours of history but "
@@ -86,6 +172,15 @@ class DetectionThresholds:
             )
         )
 
+    def family_lookbacks(self) -> dict[str, int]:
+        """Hours of history each newer detection family needs with these thresholds."""
+        return {
+            "directory_detections": max(
+                self.credential_after_consent_hours, self.auth_method_after_risk_hours
+            ),
+            "feed_detections": self.silence_history_hours + self.silent_category_hours + 1,
+        }
+
     def to_arrow(self) -> pa.Table:
         """The one-row table behind the `detection_thresholds` view (types from the fields)."""
         columns = {}
@@ -102,6 +197,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "float": pa.float64(),
     "tuple[int, ...]": pa.list_(pa.int64()),
+    "tuple[str, ...]": pa.list_(pa.string()),
 }
 
 DEFAULT_THRESHOLDS = DetectionThresholds()

@@ -8,7 +8,7 @@ from azlogs_pipeline.summarize import SummaryResult, build_summary
 from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
 
-MY_SUMMARIES = ("signin_summary", *DETECTION_FAMILIES)
+MY_SUMMARIES = ("signin_summary", "feed_health", *DETECTION_FAMILIES)
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,14 @@ from typing import Any
 from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.local.generator import GeneratorOptions, generate
 from azlogs_pipeline.normalize.hour import build_hour
+from azlogs_pipeline.normalize.tables import TABLE_NAMES
 
 START = datetime(2026, 3, 2, 0, tzinfo=UTC)
 HOURS = 24
 RECORDS = 3_000
 SEED = 11
+DETECTION_TABLES = tuple(TABLE_NAMES)
+"""The tables the detection families read (all of them: feed health counts every category)."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,20 @@ def land_generated(
     hours: int = HOURS,
     seed: int = SEED,
     start: datetime = START,
+    silent_category: str | None = None,
+    silent_hours: float = 0.0,
 ) -> GeneratedLake:
-    """Generate, land the raw lake (one event per body, in order) and build every hour's tables."""
-    generated = generate(GeneratorOptions(records=records, hours=hours, seed=seed, start=start))
+    """Generate, land the raw lake (one event per body, in order) and build every hour's tables
+    (`silent_category`: that category stops for the run's last `silent_hours`)."""
+    options = GeneratorOptions(
+        records=records,
+        hours=hours,
+        seed=seed,
+        start=start,
+        silent_category=silent_category,
+        silent_hours=silent_hours,
+    )
+    generated = generate(options)
     writer = RawBatchWriter(data_dir, "adlogs", "0", clock=lambda: start + timedelta(hours=hours))
     for seq, body in enumerate(generated.bodies):
         writer.add_event(
@@ -46,5 +60,5 @@ def land_generated(
     all_hours = [start + timedelta(hours=h) for h in range(hours + 1)]
     rows = 0
     for hour in all_hours:
-        rows += build_hour(data_dir, hour, ["signin_logs"])["signin_logs"].rows
+        rows += build_hour(data_dir, hour, list(DETECTION_TABLES))["signin_logs"].rows
     return GeneratedLake(data_dir, all_hours, generated.ground_truth, rows)

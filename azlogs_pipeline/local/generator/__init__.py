@@ -36,18 +36,26 @@ from .run import (
     record_category,
     source_id,
 )
-from .scenarios import IMPOSSIBLE_SPEED_KMH, RULES, SCENARIO_KINDS
+from .scenarios import (
+    DIRECTORY_KINDS,
+    IMPOSSIBLE_SPEED_KMH,
+    RULES,
+    SCENARIO_KINDS,
+    SIGNIN_SCENARIO_KINDS,
+)
 from .traffic import ACTIVITY_CATEGORIES, CATEGORIES, SIGNIN_CATEGORIES, USER_SIGNIN_CATEGORIES
 
 __all__ = [
     "ACTIVITY_CATEGORIES",
     "CATEGORIES",
     "DEFECT_KINDS",
+    "DIRECTORY_KINDS",
     "IMPOSSIBLE_SPEED_KMH",
     "QUIRK_KINDS",
     "RULES",
     "SCENARIO_KINDS",
     "SIGNIN_CATEGORIES",
+    "SIGNIN_SCENARIO_KINDS",
     "USER_SIGNIN_CATEGORIES",
     "VALID_JSON_DEFECTS",
     "Body",

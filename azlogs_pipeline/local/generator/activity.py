@@ -29,6 +29,8 @@ ADMIN_OPERATIONS = weighted_table(
         (("Microsoft.Network", "networkSecurityGroups", "write", "OK"), 4),
         (("Microsoft.Resources", "deployments", "write", "Created"), 6),
         (("Microsoft.Web", "sites", "restart/action", "OK"), 3),
+        # read, never changed: the look-alike of log_feed_tampered
+        (("microsoft.insights", "diagnosticSettings", "read", "OK"), 3),
     ]
 )
 RESOURCE_NAMES = (

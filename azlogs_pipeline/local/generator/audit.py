@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Ctx
-from .population import User
+from .population import App, User
 from .rand import weighted_table
 from .times import DAY
 
@@ -24,8 +24,30 @@ ROLES = (
     ("Privileged Role Administrator", "e8611ab8-c189-46e8-94e1-60213ab1f814"),
 )
 NOT_PRIVILEGED_ROLES = frozenset({"Security Reader"})
+PIM_ROLES = frozenset(
+    {"Global Administrator", "Application Administrator", "Privileged Role Administrator"}
+)
+"""Privileged roles that background traffic only ever gets through PIM: their "Add member to role"
+is PIM's own directory write (initiated by the app MS-PIM), never a direct assignment."""
+MS_PIM = {
+    "appId": None,
+    "displayName": "MS-PIM",
+    "servicePrincipalId": "a1b2c3d4-0000-4000-8000-00000000b1a5",
+    "servicePrincipalName": None,
+}
+CREDENTIALS_ACTIVITY = "Update application \u2013 Certificates and secrets management "
+"""Azure's activity name: an en dash and a trailing space."""
+SECURITY_INFO_ACTIVITY = "User registered security info"
+CA_LOOKALIKE_POLICY = "[Report-only] Require phishing-resistant MFA"
+"""Background policy updates switch this one from report-only to enabled (a strengthening)."""
+LOW_SCOPES = ("openid", "profile", "offline_access", "User.Read", "Calendars.Read", "People.Read")
+"""Scopes background consents grant (none of them high-privilege)."""
 ROLE_ADDS = frozenset(
-    {"Add member to role", "Add eligible member to role in PIM completed (permanent)"}
+    {
+        "Add member to role",
+        "Add eligible member to role in PIM completed (permanent)",
+        "Add member to role completed (PIM activation)",
+    }
 )
 GROUPS = (
     "All Staff",
@@ -69,7 +91,7 @@ ACTIVITIES = weighted_table(
         ),
         (
             (
-                "Update application - Certificates and secrets management",
+                CREDENTIALS_ACTIVITY,
                 "ApplicationManagement",
                 "Update",
                 "Core Directory",
@@ -116,6 +138,16 @@ ACTIVITIES = weighted_table(
                 "Policy",
             ),
             1,
+        ),
+        (
+            (
+                "Add member to role completed (PIM activation)",
+                "RoleManagement",
+                "Add",
+                "PIM",
+                "Role",
+            ),
+            2,
         ),
         (("Invite external user", "UserManagement", "Add", "Invited Users", "User"), 2),
         (("Add device", "Device", "Add", "Core Directory", "Device"), 4),
@@ -185,7 +217,7 @@ class AuditBuilder:
         }
 
     def record(self, ev: int, proc: int) -> dict[str, Any]:
-        ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
+        ctx, rng, _q = self.ctx, self.ctx.rng, self.ctx.q
         pop = ctx.pop
         name, category, op_type, service, target_type = rng.pick(ACTIVITIES)
         initiated, caller_ip = self._actor(None)
@@ -194,6 +226,12 @@ class AuditBuilder:
         note: dict[str, Any] | None = None
         if target_type == "User":
             u = rng.pick(pop.users)
+            if name == SECURITY_INFO_ACTIVITY:
+                u = rng.pick(pop.risk_free_users)  # registering MFA the normal way: no risk before
+                initiated, caller_ip = self._actor(u)
+                modified = [
+                    self._modified("StrongAuthenticationMethod", [], ["PhoneAppNotification"])
+                ]
             tid, tname, tupn = u.user_id, u.display, u.upn
             if name == "Add user" or name == "Invite external user":
                 first = rng.pick(("Sam", "Robin", "Alex", "Jo", "Kim", "Lee"))
@@ -259,6 +297,8 @@ class AuditBuilder:
         elif target_type == "Role":
             u = rng.pick(pop.users)
             role, template = rng.pick(ROLES)
+            if name == "Add member to role" and role in PIM_ROLES:
+                initiated, caller_ip = {"app": dict(MS_PIM)}, "<null>"
             if name in ROLE_ADDS and role not in NOT_PRIVILEGED_ROLES:
                 note = {"kind": "privileged_role_assignment", "role": role}
             modified = [
@@ -310,8 +350,17 @@ class AuditBuilder:
                 },
             ]
         else:
+            # Credentials are renewed on odd apps, consents go to even ones: no background renewal
+            # follows a consent to the same app.
             app = rng.pick(pop.apps)
-            if name.startswith("Update application - Cert"):
+            renewed = pop.apps[1::2] if name == CREDENTIALS_ACTIVITY else pop.apps[0::2]
+            if name in (CREDENTIALS_ACTIVITY, "Consent to application"):
+                app = rng.pick(renewed)
+            if name == "Consent to application":
+                modified = self.consent_properties(
+                    rng.random() < 0.3, [rng.pick(LOW_SCOPES), "openid", "profile"], app
+                )
+            if name == CREDENTIALS_ACTIVITY:
                 note = {"kind": "app_credential_change"}
                 modified = [
                     self._modified(
@@ -324,6 +373,7 @@ class AuditBuilder:
                     )
                 ]
             elif target_type == "Policy":
+                app = App(app.app_id, CA_LOOKALIKE_POLICY, CA_LOOKALIKE_POLICY, "", rng.guid())
                 modified = [
                     self._modified(
                         "ConditionalAccessPolicy",
@@ -340,16 +390,38 @@ class AuditBuilder:
                     "administrativeUnits": [],
                 }
             ]
+        rec = self.finish(
+            ev, proc, (name, category, op_type, service), initiated, caller_ip, targets
+        )
+        if rec["properties"]["result"] != "failure":
+            self._note(ev, name, targets[0]["id"], rec["properties"]["id"], note)
+        return rec
+
+    def finish(
+        self,
+        ev: int,
+        proc: int,
+        activity: tuple[str, str, str, str],
+        initiated: dict[str, Any],
+        caller_ip: str,
+        targets: list[dict[str, Any]],
+        *,
+        result: Any = None,
+    ) -> dict[str, Any]:
+        """The record of one audited change (``result`` None: a random, mostly successful one)."""
+        ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
+        name, category, op_type, service = activity
         corr = rng.guid()
         rec = ctx.envelope(proc, "AuditLogs", name, None, corr, caller_ip)
         r = rng.random()
         if r < 0.1:
             rec["resultType"] = "Update"
-        result: Any = "success"
-        if r > 0.97:
-            result = "failure"
-        elif r > 0.82:
-            result = 0
+        if result is None:
+            result = "success"
+            if r > 0.97:
+                result = "failure"
+            elif r > 0.82:
+                result = 0
         rec["properties"] = {
             "id": f"Directory_{corr}_{rng.hexstr(5).upper()}_{rng.randrange(10**8, 10**9)}"
             if service == "Core Directory"
@@ -374,9 +446,52 @@ class AuditBuilder:
                 {"key": "OriginalRequestId", "value": rng.guid()},
             ],
         }
-        if result != "failure":
-            self._note(ev, name, targets[0]["id"], rec["properties"]["id"], note)
         return rec
+
+    def consent_properties(
+        self, admin: bool, scopes: list[str], app: App, app_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """What "Consent to application" sends: ConsentContext.* flags and the granted
+        permissions as Azure's bracketed text."""
+        rng = self.ctx.rng
+        grant = (
+            f"[] => [[Id: {rng.token(40)}, ClientId: {app.resource_sp_id}, PrincipalId: "
+            f"{'' if admin else rng.guid()}, ResourceId: {rng.guid()}, ConsentType: "
+            f"{'AllPrincipals' if admin else 'Principal'}, Scope:  {' '.join(scopes)}, "
+            "CreatedDateTime: , LastModifiedDateTime ]]; "
+        )
+        return [
+            self._modified("ConsentContext.IsAdminConsent", None, str(admin)),
+            self._modified("ConsentContext.IsAppOnly", None, str(app_only)),
+            self._modified("ConsentContext.OnBehalfOfAll", None, str(admin)),
+            self._modified("ConsentContext.Tags", None, "WindowsAzureActiveDirectoryIntegratedApp"),
+            self._modified("ConsentAction.Permissions", None, grant),
+            self._modified("TargetId.ServicePrincipalNames", None, app.app_id),
+        ]
+
+    def user_actor(self, user: User, ip: str) -> dict[str, Any]:
+        """``initiatedBy`` of a change a user made."""
+        return {
+            "user": {
+                "id": user.user_id,
+                "displayName": None,
+                "userPrincipalName": user.upn,
+                "ipAddress": ip,
+                "roles": [],
+            }
+        }
+
+    def note(self, kind: str, ev: int, target_id: str, audit_id: str, **extra: Any) -> None:
+        """Ground truth for a scenario's change that audit_highlights reports too."""
+        self.highlights.append(
+            {
+                "kind": kind,
+                **extra,
+                "target_id": target_id,
+                "time": self._iso(ev),
+                "audit_id": audit_id,
+            }
+        )
 
     def _note(
         self, ev: int, name: str, target_id: str, audit_id: str, note: dict[str, Any] | None

@@ -227,6 +227,9 @@ class User:
     switch_at: int = 0
     blackouts: list[tuple[int, int]] = field(default_factory=list)
     failure_cap: int = 8
+    risk_prone: bool = False
+    """Background risk (risky sign-ins, risk detections) happens to these users only, so the
+    others can register security info with no risk before it."""
 
     def city_at(self, ticks: int) -> City:
         if self.second_city is not None and ticks >= self.switch_at:
@@ -377,6 +380,8 @@ MANAGED_IDENTITIES = (
     ("adf-lakehouse", "systemAssigned", "rg-data"),
     ("mi-keyvault-reader", "userAssigned", "rg-shared"),
 )
+RISK_PRONE_EVERY = 4
+"""One user in this many gets background risk (see ``User.risk_prone``)."""
 CA_POLICIES = (
     ("Require multifactor authentication for admins", ("Mfa",), ()),
     ("Block legacy authentication", ("Block",), ()),
@@ -444,6 +449,16 @@ class Population:
         self.cum_weights = self._cumulative([u.weight for u in self.users])
         self.admins = [u for u in self.users if u.privileged] or self.users[:1]
         self.members = [u for u in self.users if u.user_type == "Member"]
+        for user in self.users:
+            user.risk_prone = user.index % RISK_PRONE_EVERY == 0
+        self.risk_prone_users = [u for u in self.users if u.risk_prone]
+        self.risk_free_users = [u for u in self.users if not u.risk_prone]
+
+    def mark_risky(self, user: User) -> None:
+        """A scenario gives ``user`` risk: background security info changes leave them alone."""
+        user.risk_prone = True
+        if user in self.risk_free_users:
+            self.risk_free_users.remove(user)
 
     @staticmethod
     def _cumulative(weights: list[float]) -> list[float]:

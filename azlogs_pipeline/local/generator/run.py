@@ -31,7 +31,7 @@ from .scenarios import (
     Scenario,
 )
 from .times import HOUR, MINUTE, Clock, to_ticks
-from .traffic import CATEGORY_WEIGHTS, Builders, Item, Traffic
+from .traffic import CATEGORY_WEIGHTS, NIGHT_HOURS, NIGHT_ONLY_GAPS, Builders, Item, Traffic
 
 WINDOW = 5 * MINUTE
 GENERATOR_VERSION = 1
@@ -51,6 +51,10 @@ class GeneratorOptions:
     malformed_rate: float = 0.0
     max_body_bytes: int = 1_000_000
     duplicate_rate: float = 0.005
+    silent_category: str | None = None
+    """A category that stops for the last ``silent_hours`` of the run (a feed going silent: the
+    category_went_silent scenario); None: every category keeps arriving."""
+    silent_hours: float = 0.0
 
     def __post_init__(self) -> None:
         if self.records < 1:
@@ -63,6 +67,11 @@ class GeneratorOptions:
             raise ValueError("duplicate_rate must be in [0, 1)")
         if not MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES:
             raise ValueError(f"max_body_bytes must be in [{MIN_BODY_BYTES}, {MAX_BODY_BYTES}]")
+        if self.silent_category is not None:
+            if self.silent_category not in CATEGORY_WEIGHTS:
+                raise ValueError(f"silent_category must be one of {sorted(CATEGORY_WEIGHTS)}")
+            if not 0 < self.silent_hours < self.hours:
+                raise ValueError("silent_hours must be positive and shorter than the run")
         if self.start is not None and self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
 
@@ -194,7 +203,7 @@ class GeneratorStream:
             evs = sorted(ws + int(rng.random() * span) for _ in range(n))
             produced = 0
             while produced < n:
-                made = self.traffic.make(cats[ci], evs[produced], n - produced)
+                made = self.traffic.make(self._arriving(cats[ci], ws), evs[produced], n - produced)
                 ci += 1
                 for item in made:
                     add(item)
@@ -204,6 +213,18 @@ class GeneratorStream:
             yield from self._flush(pending.pop(key), state, late)
         yield from state.drain()
         self._ground_truth = self._truth(state, late)
+
+    def _arriving(self, category: str, window_start: int) -> str:
+        """The category drawn, unless it is silent in this window: then a sign-in instead."""
+        if category == self.opts.silent_category and window_start >= self._silence_start:
+            return "NonInteractiveUserSignInLogs"
+        if category in NIGHT_ONLY_GAPS and (window_start // HOUR) % 24 in NIGHT_HOURS:
+            return "NonInteractiveUserSignInLogs"
+        return category
+
+    @property
+    def _silence_start(self) -> int:
+        return self.end - int(self.opts.silent_hours * HOUR)
 
     def _flush(
         self, bucket: list[tuple[int, int, Item]], state: _EmitState, late: list[dict[str, Any]]
@@ -282,7 +303,7 @@ class GeneratorStream:
                 "successes only from the home country, legacy clients only "
                 "as failures",
             },
-            "scenarios": [self._scenario(s) for s in self.scenarios],
+            "scenarios": [self._scenario(s) for s in self.scenarios] + self._silence(),
             "skipped_scenarios": self.skipped,
             "audit_highlights": self.builders.audit.highlights,
             "malformed": state.malformed,
@@ -304,6 +325,27 @@ class GeneratorStream:
             "quirks_absent": absent,
         }
 
+    def _silence(self) -> list[dict[str, Any]]:
+        category = self.opts.silent_category
+        if category is None:
+            return []
+        return [
+            {
+                "kind": "category_went_silent",
+                "entity": category,
+                "entity_type": "category",
+                "window": {
+                    "start": self.clock.iso_micro(self._silence_start),
+                    "end": self.clock.iso_micro(self.end),
+                },
+                "signin_ids": [],
+                "context_ids": [],
+                "record_ids": [],
+                "rule": RULES["category_went_silent"],
+                "details": {"silent_hours": self.opts.silent_hours},
+            }
+        ]
+
     def _scenario(self, s: Scenario) -> dict[str, Any]:
         return {
             "kind": s.kind,
@@ -312,6 +354,7 @@ class GeneratorStream:
             "window": {"start": self.clock.iso_micro(s.start), "end": self.clock.iso_micro(s.end)},
             "signin_ids": s.signin_ids,
             "context_ids": s.context_ids,
+            "record_ids": s.record_ids,
             "rule": RULES[s.kind],
             "details": s.details,
         }

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import Ctx
+from .directory_scenarios import (
+    DIRECTORY_COST,
+    DIRECTORY_KINDS,
+    DIRECTORY_RULES,
+    DIRECTORY_SCENARIOS,
+)
+from .feed_scenarios import FEED_COST, FEED_KINDS, FEED_RULES, FEED_SCENARIOS
 from .geo import (
     ATTACKER_BLOCKS,
     ATTACKER_COUNTRIES,
@@ -26,7 +33,7 @@ from .population import App, User
 from .times import DAY, HOUR, MINUTE, SECOND
 from .traffic import VICTIM_FAILURE_CAP, Builders, Item
 
-SCENARIO_KINDS = (
+SIGNIN_SCENARIO_KINDS = (
     "password_spray",
     "distributed_brute_force",
     "new_country",
@@ -48,6 +55,10 @@ RULES = {
     "legacy_auth_success": "successful sign-in with a legacy client (IMAP4, POP3, Authenticated "
     "SMTP, ...)",
 }
+SCENARIO_KINDS = SIGNIN_SCENARIO_KINDS + DIRECTORY_KINDS + FEED_KINDS
+RULES.update(DIRECTORY_RULES)
+RULES.update(FEED_RULES)
+BUILT_ELSEWHERE = {**DIRECTORY_SCENARIOS, **FEED_SCENARIOS}
 LEGACY_SUCCESS_CLIENTS = ("IMAP4", "POP3", "Authenticated SMTP")
 EXCHANGE = App(
     "00000002-0000-0ff1-ce00-000000000000",
@@ -64,6 +75,8 @@ RECORD_COST = {
     "impossible_travel": 3,
     "mfa_fatigue": 16,
     "legacy_auth_success": 3,
+    **DIRECTORY_COST,
+    **FEED_COST,
 }
 
 
@@ -78,6 +91,8 @@ class Scenario:
     items: list[Item]
     details: dict[str, Any] = field(default_factory=dict)
     context_ids: list[str] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
+    """Ids of the non-sign-in records (audit ids) that should raise the finding."""
 
 
 class Planner:
@@ -87,6 +102,8 @@ class Planner:
         self.ctx = ctx
         self.sb = builders.signins
         self.risk = builders.risk
+        self.audit = builders.audit
+        self.activity = builders.activity
         self.start = start
         self.end = end
         self.used: set[int] = set()
@@ -325,6 +342,7 @@ class Planner:
         user = self.victim(lambda u: far_city(u) is not None)
         if user is None:
             return "no user whose home country has two cities 1500 km apart"
+        self.ctx.pop.mark_risky(user)  # an unlikelyTravel detection follows
         city, km = far_city(user) or (user.city, 0.0)
         longest = min(40 * MINUTE, (self.end - self.start) // 3, int(km / 2500 * HOUR))
         dt = int(longest * (0.5 + rng.random() * 0.5))
@@ -475,7 +493,11 @@ class Planner:
                             }
                         )
                     continue
-                result = getattr(self, kind)()
+                result = (
+                    BUILT_ELSEWHERE[kind](self)
+                    if kind in BUILT_ELSEWHERE
+                    else getattr(self, kind)()
+                )
                 if isinstance(result, str):
                     if i == 0:
                         skipped.append({"kind": kind, "reason": result})

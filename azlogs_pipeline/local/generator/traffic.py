@@ -70,6 +70,11 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "ResourceHealth": 0.002,
 }
 CATEGORIES = tuple(CATEGORY_WEIGHTS)
+NIGHT_ONLY_GAPS = frozenset({"ProvisioningLogs"})
+"""Categories with normal gaps: no record at night (provisioning cycles run in office hours), the
+look-alike of a category gone silent."""
+NIGHT_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4})
+"""UTC hours of the night for ``NIGHT_ONLY_GAPS``."""
 
 INTERACTIVE_CODES = weighted_table(
     [
@@ -226,6 +231,8 @@ class Traffic:
     def user_risk_event(self, ev: int) -> Item:
         rng, b, q = self.ctx.rng, self.b, self.ctx.q
         user = rng.pick(self.user_table)
+        if not user.risk_prone:
+            user = rng.pick(self.ctx.pop.risk_prone_users)
         r = rng.random()
         timing = "realtime" if r < 0.4 else ("nearRealtime" if r < 0.7 else "offline")
         late = False
@@ -350,7 +357,7 @@ class Traffic:
             user_id=user_id,
         )
         items = [Item(proc, ev, category, rec, late)]
-        if code == 0 and interactive and rng.random() < 0.02:
+        if code == 0 and interactive and rng.random() < 0.02 and user.risk_prone:
             props = rec["properties"]
             level = "low" if rng.random() < 0.7 else "medium"
             props["riskLevelDuringSignIn"] = props["riskLevelAggregated"] = level
@@ -358,7 +365,7 @@ class Traffic:
             props["riskEventTypes"] = props["riskEventTypes_v2"] = [rng.pick(RISK_TYPES)]
         if room >= 2 and code == 0:
             r = rng.random()
-            if r < 0.005:
+            if r < 0.005 and user.risk_prone:
                 q.seen["risk_copy"] += 1
                 proc2 = proc + self._delay(120, 1800)
                 level = "high" if rng.random() < 0.3 else "medium"

@@ -27,3 +27,22 @@ CREATE OR REPLACE MACRO great_circle_km(lat1, lon1, lat2, lon2) AS
         pow(sin(radians(lat2 - lat1) / 2), 2)
         + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)
     )));
+
+-- An audit activity name as compared: trimmed, lower-cased, an en dash read as a hyphen (Azure
+-- sends "Update application – Certificates and secrets management " with both).
+CREATE OR REPLACE MACRO activity_key(name) AS
+    lower(trim(replace(coalesce(name, ''), '–', '-')));
+
+-- An audit oldValue/newValue as its JSON text: a JSON string around JSON ("\"True\"",
+-- "\"{...}\"") is unwrapped once; anything else is returned as sent.
+CREATE OR REPLACE MACRO json_text_value(v) AS
+    CASE WHEN json_valid(v) AND json_type(v::JSON) = 'VARCHAR' THEN json_extract_string(v, '$')
+         ELSE v END;
+
+-- One field of a JSON value sent as text (unwrapped as above); NULL when it is not JSON.
+CREATE OR REPLACE MACRO json_field(v, path) AS
+    CASE WHEN json_valid(json_text_value(v)) THEN json_extract_string(json_text_value(v), path) END;
+
+-- The first modified property named `name` of an audit record (NULL when there is none).
+CREATE OR REPLACE MACRO modified_property(props, name) AS
+    list_filter(coalesce(props, []), lambda m: m.display_name = name)[1];

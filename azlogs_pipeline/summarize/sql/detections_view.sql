@@ -13,3 +13,7 @@ SELECT
     user_id, window_start, window_end, signins AS records, distinct_users, distinct_ips,
     distinct_countries, countries, ip_addresses, description, signin_ids AS record_ids
 FROM signin_detections
+UNION ALL BY NAME
+SELECT 'directory_detections' AS family, * FROM directory_detections
+UNION ALL BY NAME
+SELECT 'feed_detections' AS family, * FROM feed_detections

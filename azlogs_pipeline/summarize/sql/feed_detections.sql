@@ -1,0 +1,127 @@
+-- feed_detections: someone blinding this very pipeline, or a feed gone quiet; one row per finding
+-- (the columns of the `detections` view).
+--
+-- Input: every normalized table of the hour AND the silence_history_hours + silent_category_hours
+-- + 1 hours before it (history: which categories arrived every hour), `summary_window`,
+-- `detection_thresholds` (defaults and sources in azlogs_pipeline/summarize/thresholds.py).
+--
+--   log_feed_tampered    high: a successful Activity log operation that deletes or changes a
+--                        diagnostic setting (Azure Monitor's or Entra's) or deletes an Event Hub,
+--                        its namespace or regenerates their keys (feed_tamper_operations, matched
+--                        case-insensitively: Azure sends them in any case). Owned by its hour.
+--   category_went_silent high: a category with records in every one of the
+--                        silence_history_hours clock hours up to its last record L has no record
+--                        for silent_category_hours after L. Raised at L + silent_category_hours,
+--                        by the hour that contains that moment (so once). Needs that hour to be
+--                        built: a feed silent in every category builds no hour (see
+--                        `azlogs status` for that).
+WITH params AS (
+    SELECT
+        w.window_start, w.window_end, t.*,
+        to_hours(t.silent_category_hours) AS silence,
+        to_hours(t.silence_history_hours) AS history
+    FROM summary_window AS w, detection_thresholds AS t
+),
+
+-- Diagnostic settings and Event Hubs changed ------------------------------------------------------
+tampering AS (
+    SELECT a.*
+    FROM activity_logs AS a, params AS p
+    WHERE a.event_time >= p.window_start AND a.event_time < p.window_end
+        AND lower(a.result_type) IN ('success', 'succeeded')
+        AND list_contains(list_transform(p.feed_tamper_operations, lambda x: upper(x)),
+                          upper(a.operation_name))
+),
+tampered AS (
+    SELECT
+        'log_feed_tampered' AS detection, 'high' AS severity,
+        coalesce(t.resource_id, t.operation_name) AS entity, 'resource' AS entity_type,
+        t.caller_object_id AS user_id, t.event_time AS window_start, t.event_time AS window_end,
+        1 AS records, t.caller_ip AS ip,
+        format('{} on {} by {}', upper(t.operation_name), coalesce(t.resource_id, '?'),
+               coalesce(t.caller, 'unknown')) AS description,
+        [t.record_id] AS record_ids
+    FROM tampering AS t
+),
+
+-- A category gone silent -------------------------------------------------------------------------
+arrivals AS (
+    SELECT category, event_time, record_id FROM signin_logs
+    UNION ALL SELECT category, event_time, record_id FROM audit_logs
+    UNION ALL SELECT category, event_time, record_id FROM provisioning_logs
+    UNION ALL SELECT category, event_time, record_id FROM risky_users
+    UNION ALL SELECT category, event_time, record_id FROM user_risk_events
+    UNION ALL SELECT category, event_time, record_id FROM risky_service_principals
+    UNION ALL SELECT category, event_time, record_id FROM service_principal_risk_events
+    UNION ALL SELECT category, event_time, record_id FROM activity_logs
+    UNION ALL SELECT category, event_time, record_id FROM graph_activity_logs
+),
+last_before_silence AS (
+    -- per category, its last record among those whose silence would end in this hour
+    SELECT a.category, max(a.event_time) AS last_time,
+           arg_max(a.record_id, (a.event_time, a.record_id)) AS last_id
+    FROM arrivals AS a, params AS p
+    WHERE a.category IS NOT NULL
+        AND a.event_time >= p.window_start - p.silence
+        AND a.event_time < p.window_end - p.silence
+    GROUP BY a.category
+),
+silent AS (
+    SELECT l.*
+    FROM last_before_silence AS l, params AS p
+    WHERE NOT EXISTS (
+        SELECT 1 FROM arrivals AS a
+        WHERE a.category = l.category AND a.event_time > l.last_time
+            AND a.event_time <= l.last_time + p.silence
+    )
+),
+history_hours AS (
+    SELECT s.category, s.last_time, s.last_id,
+           count(DISTINCT time_bucket(INTERVAL 1 HOUR, a.event_time)) AS hours_with_records
+    FROM silent AS s
+    JOIN arrivals AS a
+        ON a.category = s.category
+        AND a.event_time <= s.last_time
+        AND a.event_time >= time_bucket(INTERVAL 1 HOUR, s.last_time)
+            - (SELECT history FROM params) + INTERVAL 1 HOUR
+    GROUP BY ALL
+),
+went_silent AS (
+    SELECT
+        'category_went_silent' AS detection, 'high' AS severity, h.category AS entity,
+        'category' AS entity_type, NULL::VARCHAR AS user_id, h.last_time AS window_start,
+        h.last_time + p.silence AS window_end, 1 AS records, NULL::VARCHAR AS ip,
+        format('{}: no record for {} h after {} UTC (records in each of the {} hours before)',
+               h.category, p.silent_category_hours,
+               strftime(h.last_time AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S'),
+               p.silence_history_hours) AS description,
+        [h.last_id] AS record_ids
+    FROM history_hours AS h, params AS p
+    WHERE h.hours_with_records >= p.silence_history_hours
+),
+
+findings AS (
+    SELECT * FROM tampered
+    UNION ALL BY NAME SELECT * FROM went_silent
+)
+
+SELECT
+    p.window_start AS hour,
+    md5(concat_ws('|', f.detection, f.entity, epoch_us(f.window_start)::VARCHAR,
+                  epoch_us(f.window_end)::VARCHAR, f.record_ids[-1])) AS detection_id,
+    f.detection,
+    f.severity,
+    f.entity,
+    f.entity_type,
+    f.user_id,
+    f.window_start,
+    f.window_end,
+    f.records::BIGINT AS records,
+    CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_users,
+    CASE WHEN f.ip IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_ips,
+    0::BIGINT AS distinct_countries,
+    []::VARCHAR[] AS countries,
+    CASE WHEN f.ip IS NULL THEN []::VARCHAR[] ELSE [f.ip] END AS ip_addresses,
+    f.description,
+    f.record_ids
+FROM findings AS f, params AS p
