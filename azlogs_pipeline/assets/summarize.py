@@ -133,6 +133,11 @@ class DetectionThresholdsConfig(dg.Config):
     feed_tamper_operations: list[str] = list(DEFAULT_THRESHOLDS.feed_tamper_operations)
     silent_category_hours: int = DEFAULT_THRESHOLDS.silent_category_hours
     silence_history_hours: int = DEFAULT_THRESHOLDS.silence_history_hours
+    session_min_countries: int = DEFAULT_THRESHOLDS.session_min_countries
+    session_window_hours: int = DEFAULT_THRESHOLDS.session_window_hours
+    device_code_history_days: int = DEFAULT_THRESHOLDS.device_code_history_days
+    probing_window_minutes: int = DEFAULT_THRESHOLDS.probing_window_minutes
+    success_after_attack_hours: int = DEFAULT_THRESHOLDS.success_after_attack_hours
 
     def thresholds(self) -> DetectionThresholds:
         values: dict[str, Any] = {
@@ -181,8 +186,8 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
             kinds={"duckdb", "parquet"},
             partitions_def=DAILY if spec.grain == DAY_GRAIN else HOURLY,
             deps=[
-                dg.AssetDep(table, partition_mapping=_lookback_mapping(spec))
-                for table in spec.tables
+                dg.AssetDep(upstream, partition_mapping=_lookback_mapping(spec))
+                for upstream in (*spec.tables, *spec.summaries)
             ],
             check_specs=checks,
             pool="lake_writers",

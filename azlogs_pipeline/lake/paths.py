@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -187,37 +188,47 @@ def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime)
 
     Locally one `is_file` per hour; on blobs one listing per UTC day of the range (a summary's
     look-back spans weeks: one request per hour would be thousands)."""
-    root = table_root(data_dir, table)
+    return _hour_files(
+        table_root(data_dir, table),
+        lambda hour: table_hour_dir(data_dir, table, hour),
+        start,
+        end,
+    )
+
+
+def _hour_files(
+    root: LakePath, hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
+) -> list[LakePath]:
+    """The current partition file of each hour in [start, end) under `root` that has one."""
     if is_remote(root):
-        return _remote_table_hour_files(data_dir, table, start, end)
+        return _remote_hour_files(hour_dir, start, end)
     files = []
     hour = hour_start(start)
     while hour < end:
-        path = current_partition_file(table_hour_file(data_dir, table, hour))
+        path = current_partition_file(hour_dir(hour) / TABLE_HOUR_FILE_NAME)
         if path is not None:
             files.append(path)
         hour += timedelta(hours=1)
     return files
 
 
-def _remote_table_hour_files(
-    data_dir: Path, table: str, start: datetime, end: datetime
+def _remote_hour_files(
+    hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
 ) -> list[LakePath]:
     newest: dict[str, LakePath] = {}
     day = hour_start(start).replace(hour=0)
     while day < end:
-        day_dir = table_hour_dir(data_dir, table, day).parent
-        for path in day_dir.rglob(VERSION_PATTERN):
+        for path in hour_dir(day).parent.rglob(VERSION_PATTERN):
             if version_micros(path) is None:
                 continue
-            hour_dir = str(path.parent)
-            if hour_dir not in newest or newest[hour_dir].name < path.name:
-                newest[hour_dir] = path
+            directory = str(path.parent)
+            if directory not in newest or newest[directory].name < path.name:
+                newest[directory] = path
         day += timedelta(days=1)
     wanted = set()
     hour = hour_start(start)
     while hour < end:
-        wanted.add(str(table_hour_dir(data_dir, table, hour)))
+        wanted.add(str(hour_dir(hour)))
         hour += timedelta(hours=1)
     return [newest[d] for d in sorted(newest) if d in wanted]
 
@@ -285,6 +296,17 @@ def summary_root(data_dir: Path, name: str) -> LakePath:
 def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
     date_seg, hour_seg = _hour_segments(moment)
     return summary_root(data_dir, name) / date_seg / hour_seg / TABLE_HOUR_FILE_NAME
+
+
+def summary_hour_files(data_dir: Path, name: str, start: datetime, end: datetime) -> list[LakePath]:
+    """The current files of hourly summary `name` for the hours in [start, end), oldest first
+    (read by a summary that reads another summary; listed like `table_hour_files`)."""
+    return _hour_files(
+        summary_root(data_dir, name),
+        lambda hour: summary_hour_file(data_dir, name, hour).parent,
+        start,
+        end,
+    )
 
 
 def summary_day_file(data_dir: Path, name: str, moment: datetime) -> LakePath:

@@ -34,7 +34,8 @@ CONTRACT: dict[str, tuple[str, ...]] = {
             "device_browser device_is_compliant device_is_managed device_trust_type "
             "risk_level_aggregated risk_level_during_signin risk_state risk_detail "
             "risk_event_types applied_ca_policies token_issuer_type cross_tenant_access_type "
-            "home_tenant_id resource_tenant_id duration_ms"
+            "home_tenant_id resource_tenant_id duration_ms session_id authentication_protocol "
+            "unique_token_identifier"
         ),
         "audit_logs": (
             "id event_time audit_category activity_display_name operation_type result "

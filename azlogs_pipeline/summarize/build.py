@@ -36,6 +36,7 @@ from azlogs_pipeline.lake.paths import (
     hour_start,
     summary_day_file,
     summary_hour_file,
+    summary_hour_files,
     table_hour_files,
     table_root,
 )
@@ -132,6 +133,10 @@ def build_summary(
                 found = table_hour_files(data_dir, table, lookback_start, window_end)
                 _register_table(con, table, found)
                 files += len(found)
+            for upstream in spec.summaries:
+                found = summary_hour_files(data_dir, upstream, lookback_start, window_end)
+                _register_summary(con, upstream, found)
+                files += len(found)
             _register_parameters(con, window_start, window_end, lookback_start, thresholds)
             data = _run(con, spec)
 
@@ -182,6 +187,8 @@ def summary_schema(name: str) -> pa.Schema:
     with connect() as con:
         for table in spec.tables:
             _register_table(con, table, [])
+        for upstream in spec.summaries:
+            _register_summary(con, upstream, [])
         _register_parameters(con, epoch, epoch + timedelta(hours=1), epoch, DEFAULT_THRESHOLDS)
         return _run(con, spec).schema
 
@@ -204,13 +211,23 @@ def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[LakePath]) -> None:
+    _register_files(con, table, files, table_schemas()[table])
+
+
+def _register_summary(con: duckdb.DuckDBPyConnection, name: str, files: list[LakePath]) -> None:
+    _register_files(con, name, files, summary_schema(name))
+
+
+def _register_files(
+    con: duckdb.DuckDBPyConnection, view: str, files: list[LakePath], schema: pa.Schema
+) -> None:
     if files:
         relation = con.read_parquet(
             [str(f) for f in files], hive_partitioning=False, union_by_name=True
         )
     else:
-        relation = con.from_arrow(table_schemas()[table].empty_table())
-    relation.create_view(table, replace=True)
+        relation = con.from_arrow(schema.empty_table())
+    relation.create_view(view, replace=True)
 
 
 def _register_parameters(

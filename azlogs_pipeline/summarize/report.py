@@ -32,11 +32,19 @@ DIRECTORY_DETECTION_KINDS: tuple[str, ...] = (
     "auth_method_changed_after_risk",
 )
 """Every detection `directory_detections.sql` raises."""
+SESSION_DETECTION_KINDS: tuple[str, ...] = (
+    "session_from_multiple_countries",
+    "device_code_signin",
+    "disabled_account_probing",
+    "success_after_attack",
+)
+"""Every detection `session_detections.sql` raises."""
 FEED_DETECTION_KINDS: tuple[str, ...] = ("log_feed_tampered", "category_went_silent")
 """Every detection `feed_detections.sql` raises."""
 FAMILY_KINDS: dict[str, tuple[str, ...]] = {
     "signin_detections": SIGNIN_DETECTION_KINDS,
     "directory_detections": DIRECTORY_DETECTION_KINDS,
+    "session_detections": SESSION_DETECTION_KINDS,
     "feed_detections": FEED_DETECTION_KINDS,
 }
 """Detection family (summary) -> the detections it raises."""

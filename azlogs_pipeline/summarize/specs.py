@@ -26,6 +26,8 @@ class SummarySpec:
     tables: tuple[str, ...]
     lookback_hours: int = 0
     grain: str = HOUR_GRAIN
+    summaries: tuple[str, ...] = ()
+    """Hourly summaries it also reads (same window and look-back), built before it."""
 
     def __post_init__(self) -> None:
         if self.grain not in GRAINS:
@@ -100,12 +102,16 @@ ALL_TABLES: tuple[str, ...] = tuple(TABLE_NAMES)
 DIRECTORY_HISTORY_HOURS = 24
 """directory_detections reads 24 h back: admin consent before a credential, risk before a
 security info change (their thresholds are at most this)."""
+SESSION_HISTORY_HOURS = 14 * 24
+"""session_detections reads 14 days back: a user's device-code history (the longest of its
+rules), the 24 h after a spray or brute force, the window of a session."""
 FEED_HISTORY_HOURS = 7 * 24 + 24 + 1
-"""feed_detections reads 8 days and an hour back: 7 days of arrivals before a category's last
-record, and up to 24 hours of silence after it."""
+"""feed_detections reads 8 days and an hour of feed_health back: 7 days of arrivals before a
+category's last record, and up to 24 hours of silence after it."""
 FAMILY_LOOKBACK_HOURS: dict[str, int] = {
     "directory_detections": DIRECTORY_HISTORY_HOURS,
     "feed_detections": FEED_HISTORY_HOURS,
+    "session_detections": SESSION_HISTORY_HOURS,
 }
 """Hours of history each newer detection family reads (thresholds are checked against it)."""
 
@@ -115,13 +121,25 @@ SUMMARIES += (
         ("audit_logs", "signin_logs", "user_risk_events"),
         lookback_hours=DIRECTORY_HISTORY_HOURS,
     ),
+    SummarySpec(
+        "session_detections",
+        ("signin_logs",),
+        lookback_hours=SESSION_HISTORY_HOURS,
+        summaries=("signin_detections",),
+    ),
     SummarySpec("feed_health", ALL_TABLES),
-    SummarySpec("feed_detections", ALL_TABLES, lookback_hours=FEED_HISTORY_HOURS),
+    SummarySpec(
+        "feed_detections",
+        ("activity_logs",),
+        lookback_hours=FEED_HISTORY_HOURS,
+        summaries=("feed_health",),
+    ),
 )
 
 DETECTION_FAMILIES: tuple[str, ...] = (
     "signin_detections",
     "directory_detections",
+    "session_detections",
     "feed_detections",
 )
 """The summaries whose rows are findings; the catalog view `detections` unions them all

@@ -114,6 +114,22 @@ class DetectionThresholds:
     """A security info change this soon after a medium or high risk signal of the user (issue 12:
     "within 24 h")."""
 
+    # -- session_detections (token and session abuse; signin_logs) -----------------------------
+    session_min_countries: int = 2
+    """Countries one session id is used from (issue 12: "two or more countries")."""
+    session_window_hours: int = 24
+    """Window for a session's countries (our choice: Entra's default sign-in session lifetime
+    for a browser is a day of activity; a token replay happens within its lifetime)."""
+    device_code_history_days: int = 14
+    """A device-code sign-in is a finding when the user had none this long (issue 12: "none in
+    the previous 14 days")."""
+    probing_window_minutes: int = 60
+    """Disabled-account tries (50057) and another user's success from the IP within this long
+    (our choice for issue 12's "the same window": an hour, as Sentinel's rule groups by hour)."""
+    success_after_attack_hours: int = 24
+    """A success for the entity of a spray or brute force this soon after it (our choice for
+    issue 12's "N hours": a day, the lifetime of the attack's leads)."""
+
     # -- feed_detections (this pipeline's own feed) --------------------------------------------
     feed_tamper_operations: tuple[str, ...] = (
         "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE",
@@ -179,6 +195,12 @@ class DetectionThresholds:
                 self.credential_after_consent_hours, self.auth_method_after_risk_hours
             ),
             "feed_detections": self.silence_history_hours + self.silent_category_hours + 1,
+            "session_detections": max(
+                self.device_code_history_days * 24,
+                2 * self.session_window_hours,
+                self.success_after_attack_hours,
+                2 * self.probing_window_minutes // 60 + 1,
+            ),
         }
 
     def to_arrow(self) -> pa.Table:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.summarize import SummaryResult
@@ -41,6 +43,7 @@ def test_the_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
         assert relation.fetchall() == []
 
 
+@pytest.mark.timeout(900)  # may build every family's summaries
 def test_the_view_holds_every_finding_of_every_family_once(
     generated_lake: GeneratedLake, built_summaries: dict[str, list[SummaryResult]]
 ) -> None:

@@ -67,6 +67,7 @@ def expected_findings(truth: dict[str, Any]) -> dict[str, dict[str, tuple[str, s
     return expected
 
 
+@pytest.mark.timeout(900)  # may build the shared lake and the family's summaries
 def test_every_injected_scenario_is_found_and_nothing_in_the_background(
     generated_lake: GeneratedLake,
     built_summaries: dict[str, list[SummaryResult]],

@@ -7,18 +7,26 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from azlogs_pipeline.lake.paths import table_hour_file
+from azlogs_pipeline.lake.parquet import write_parquet_atomic
+from azlogs_pipeline.lake.paths import summary_hour_file, table_hour_file
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
-from azlogs_pipeline.summarize import DetectionThresholds, SummaryResult, build_summary
+from azlogs_pipeline.summarize import (
+    DetectionThresholds,
+    SummaryResult,
+    build_summary,
+    summary_schema,
+)
 from azlogs_pipeline_tests.summarize.azure_records import TENANT, iso, land
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
-from azlogs_pipeline_tests.summarize.signins import T0, signin, write_signins
+from azlogs_pipeline_tests.summarize.signins import T0
 
 FAMILY = "feed_detections"
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 LONG_HOURS = 60
 LONG_SILENT = "ServicePrincipalSignInLogs"
 LONG_HISTORY = 36  # hours: covers a night, when ProvisioningLogs stop (their normal gap)
@@ -58,6 +66,7 @@ def long_lake(tmp_path_factory: pytest.TempPathFactory) -> GeneratedLake:
     )
 
 
+@pytest.mark.timeout(900)  # may build the shared lake and the family's summaries
 def test_every_injected_scenario_is_found_and_nothing_in_the_background(
     generated_lake: GeneratedLake,
     built_summaries: dict[str, list[SummaryResult]],
@@ -82,6 +91,8 @@ def test_every_injected_scenario_is_found_and_nothing_in_the_background(
     assert [r for r in found if r["detection"] != "log_feed_tampered"] == [], "7 days: no silence"
     # The long lake: history shortened to 36 hours (the lake holds 60), silence at its defaults.
     limits = DetectionThresholds(silence_history_hours=LONG_HISTORY)
+    for hour in long_lake.hours:
+        build_summary(long_lake.data_dir, "feed_health", hour)
     hours = long_lake.hours[LONG_HISTORY:]
     long_found = findings(
         [build_summary(long_lake.data_dir, FAMILY, h, thresholds=limits) for h in hours]
@@ -197,40 +208,63 @@ def test_log_feed_tampered_edges(tmp_path: Path) -> None:
     assert findings([build_summary(tmp_path / "b", FAMILY, h) for h in hours]) == []
 
 
-# -- category_went_silent edges (one sign-in per hour, written straight into the table) ---------
+# -- category_went_silent edges (feed_health rows, the rule's input, written straight) ----------
 
 
-def hourly(start: datetime, hours: int, skip: set[int] = frozenset()) -> list[dict]:  # type: ignore[assignment]
-    return [signin(start + h * HOUR + 30 * MINUTE) for h in range(hours) if h not in skip]
+def hourly(start: datetime, hours: int, skip: frozenset[int] = frozenset()) -> list[datetime]:
+    """One record of SignInLogs at half past each hour (but the `skip`ped ones)."""
+    return [start + h * HOUR + 30 * MINUTE for h in range(hours) if h not in skip]
 
 
-def silence_findings(data_dir: Path, rows: list[dict], **thresholds: Any) -> list[dict]:
-    hours = write_signins(data_dir, rows)
+def silence_findings(data_dir: Path, times: list[datetime], **thresholds: Any) -> list[dict]:
+    """feed_health rows for `times` (one record each), then feed_detections of the 6 hours from
+    the last one's."""
+    schema = summary_schema("feed_health")
+    by_hour: dict[datetime, list[datetime]] = {}
+    for t in times:
+        by_hour.setdefault(t.replace(minute=0, second=0, microsecond=0), []).append(t)
+    for hour, stamps in by_hour.items():
+        row = {
+            "hour": hour,
+            "category": "SignInLogs",
+            "records": len(stamps),
+            "median_delay_seconds": 60.0,
+            "p95_delay_seconds": 60.0,
+            "max_delay_seconds": 60.0,
+            "first_event_time": min(stamps),
+            "last_event_time": max(stamps),
+            "last_record_id": f"r-{max(stamps).isoformat()}",
+            "partitions": [],
+        }
+        table = pa.Table.from_pylist([row], schema=schema)
+        write_parquet_atomic(table, summary_hour_file(data_dir, "feed_health", hour))
     limits = DetectionThresholds(**thresholds)
-    last = hours[-1]
-    probe = [last + h * HOUR for h in range(0, 6)]
+    last = max(by_hour)
+    probe = [last + h * HOUR for h in range(6)]
     return findings([build_summary(data_dir, FAMILY, h, thresholds=limits) for h in probe])
 
 
 def test_category_went_silent_edges(tmp_path: Path) -> None:
     start = T0 - 200 * HOUR
     week = hourly(start, 168)
-    last = week[-1]["event_time"]
+    last = week[-1]
     found = silence_findings(tmp_path / "a", week)
     assert [(r["entity"], r["window_start"], r["window_end"]) for r in found] == [
         ("SignInLogs", last, last + 3 * HOUR)
     ]
     assert found[0]["hour"] == (last + 3 * HOUR).replace(minute=0)
+    assert found[0]["record_ids"] == [f"r-{last.isoformat()}"]
     # back after 3 h less a minute: not silent (and, with hours missing now, no longer "always")
-    resumed = [*week, signin(last + 3 * HOUR - MINUTE)]
-    assert silence_findings(tmp_path / "b", resumed) == []
-    back_later = [*week, signin(last + 3 * HOUR + timedelta(seconds=1))]
+    assert silence_findings(tmp_path / "b", [*week, last + 3 * HOUR - MINUTE]) == []
+    assert silence_findings(tmp_path / "b1", [*week, last + 3 * HOUR]) == [], "3 h: not more"
+    back_later = [*week, last + 3 * HOUR + SECOND]
     assert len(silence_findings(tmp_path / "b2", back_later)) == 1, "a record after 3 h"
-    gap = hourly(start, 168, skip={3})  # one hour without a record in the week: not "always"
+    gap = hourly(start, 168, skip=frozenset({3}))  # an hour without a record: not "always"
     assert silence_findings(tmp_path / "c", gap) == []
     short = hourly(start, 167)
     assert silence_findings(tmp_path / "d", short) == []
     assert len(silence_findings(tmp_path / "e", short, silence_history_hours=167)) == 1
+    assert len(silence_findings(tmp_path / "f", week, silent_category_hours=2)) == 1
 
 
 # -- feed_health ---------------------------------------------------------------------------------

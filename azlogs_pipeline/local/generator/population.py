@@ -227,6 +227,9 @@ class User:
     switch_at: int = 0
     blackouts: list[tuple[int, int]] = field(default_factory=list)
     failure_cap: int = 8
+    device_code: bool = False
+    """Signs in with the device-code flow every time (an admin using a CLI): the look-alike of
+    device-code phishing."""
     risk_prone: bool = False
     """Background risk (risky sign-ins, risk detections) happens to these users only, so the
     others can register security info with no risk before it."""

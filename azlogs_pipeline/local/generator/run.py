@@ -34,6 +34,7 @@ from .times import HOUR, MINUTE, Clock, to_ticks
 from .traffic import CATEGORY_WEIGHTS, NIGHT_HOURS, NIGHT_ONLY_GAPS, Builders, Item, Traffic
 
 WINDOW = 5 * MINUTE
+DEVICE_CODE_USERS = 2
 GENERATOR_VERSION = 1
 MIN_BODY_BYTES = 65_536
 MAX_BODY_BYTES = 1_048_576
@@ -125,11 +126,27 @@ class GeneratorStream:
         self._scrap = Builders(Ctx(rng, self.clock, Quirks(rng, self.clock, pop.tenant_id), pop))
         planner = Planner(self.ctx, self.builders, self.start, self.end)
         self.scenarios, self.skipped = planner.plan(opts.records)
+        self.routine = self._device_code_users(planner)
         self._travellers(planner.used)
         self.traffic = Traffic(self.ctx, self.builders, self.end)
         self.packer = Packer(rng, self.q, opts.max_body_bytes)
         self._ground_truth: dict[str, Any] | None = None
         self._started = False
+
+    def _device_code_users(self, planner: Planner) -> list[Item]:
+        """A few admins always sign in with the device-code flow, starting with their first
+        sign-in of the run (the look-alike of device-code phishing)."""
+        chosen = [u for u in self.ctx.pop.admins if u.index not in planner.used][:DEVICE_CODE_USERS]
+        items = []
+        first = self.start + 2 * MINUTE
+        for user in chosen:
+            planner.used.add(user.index)
+            user.device_code = True
+            user.blackouts.append((self.start, first + MINUTE))
+            items.append(
+                planner.signin(first, user, 0, user.city, user.ip, mfa=True, protocol="deviceCode")
+            )
+        return items
 
     def _travellers(self, used: set[int]) -> None:
         """A few users move to another city of their country once, with a long enough gap."""
@@ -177,7 +194,7 @@ class GeneratorStream:
             raise RuntimeError("a GeneratorStream can be iterated only once; make a new one")
         self._started = True
         opts, rng = self.opts, self.rng
-        scenario_items = [it for s in self.scenarios for it in s.items]
+        scenario_items = [it for s in self.scenarios for it in s.items] + self.routine
         background = opts.records - len(scenario_items)
         windows = max(1, math.ceil((self.end - self.start) / WINDOW))
         counts = self._window_counts(background, windows)

@@ -30,6 +30,7 @@ from .geo import (
     distance_km,
 )
 from .population import App, User
+from .session_scenarios import SESSION_COST, SESSION_KINDS, SESSION_RULES, SESSION_SCENARIOS
 from .times import DAY, HOUR, MINUTE, SECOND
 from .traffic import VICTIM_FAILURE_CAP, Builders, Item
 
@@ -55,10 +56,11 @@ RULES = {
     "legacy_auth_success": "successful sign-in with a legacy client (IMAP4, POP3, Authenticated "
     "SMTP, ...)",
 }
-SCENARIO_KINDS = SIGNIN_SCENARIO_KINDS + DIRECTORY_KINDS + FEED_KINDS
+SCENARIO_KINDS = SIGNIN_SCENARIO_KINDS + DIRECTORY_KINDS + SESSION_KINDS + FEED_KINDS
 RULES.update(DIRECTORY_RULES)
+RULES.update(SESSION_RULES)
 RULES.update(FEED_RULES)
-BUILT_ELSEWHERE = {**DIRECTORY_SCENARIOS, **FEED_SCENARIOS}
+BUILT_ELSEWHERE = {**DIRECTORY_SCENARIOS, **SESSION_SCENARIOS, **FEED_SCENARIOS}
 LEGACY_SUCCESS_CLIENTS = ("IMAP4", "POP3", "Authenticated SMTP")
 EXCHANGE = App(
     "00000002-0000-0ff1-ce00-000000000000",
@@ -76,6 +78,7 @@ RECORD_COST = {
     "mfa_fatigue": 16,
     "legacy_auth_success": 3,
     **DIRECTORY_COST,
+    **SESSION_COST,
     **FEED_COST,
 }
 
@@ -107,6 +110,8 @@ class Planner:
         self.start = start
         self.end = end
         self.used: set[int] = set()
+        self.done: list[Scenario] = []
+        """Scenarios placed so far (a scenario may follow another)."""
         self.attacker_next: dict[str, int] = {}
 
     # -- helpers ------------------------------------------------------------------------------
@@ -157,6 +162,8 @@ class Planner:
         details: str | None = None,
         app: App | None = None,
         category: str = "SignInLogs",
+        session_id: str | None = None,
+        protocol: str | None = None,
     ) -> Item:
         rng = self.ctx.rng
         proc = ev + (60 + int(rng.random() * 300)) * SECOND
@@ -172,6 +179,8 @@ class Planner:
             client_app=client,
             mfa=mfa,
             details=details,
+            session_id=session_id,
+            protocol=protocol,
         )
         return Item(proc, ev, category, rec)
 
@@ -504,4 +513,5 @@ class Planner:
                     continue
                 budget -= len(result.items)
                 done.append(result)
+                self.done.append(result)
         return done, skipped

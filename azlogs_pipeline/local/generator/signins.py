@@ -394,8 +394,12 @@ class SignInBuilder:
         signin_id: str | None = None,
         resource_tenant: str | None = None,
         user_id: str | None = None,
+        session_id: str | None = None,
+        protocol: str | None = None,
     ) -> dict[str, Any]:
-        """One user sign-in (SignInLogs, NonInteractiveUserSignInLogs or ADFSSignInLogs)."""
+        """One user sign-in (SignInLogs, NonInteractiveUserSignInLogs or ADFSSignInLogs);
+        ``session_id`` None: a new session (interactive) or none; ``protocol`` None: Azure's
+        value for the client ("none", or "ropc" for legacy clients)."""
         ctx, rng, q = self.ctx, self.ctx.rng, self.ctx.q
         interactive = category != "NonInteractiveUserSignInLogs"
         adfs = category == "ADFSSignInLogs"
@@ -492,11 +496,14 @@ class SignInBuilder:
             "crossTenantAccessType": "none" if home == resource_tenant else "b2bCollaboration",
             "uniqueTokenIdentifier": rng.token(),
             "incomingTokenType": "none" if interactive else "refreshToken",
-            "authenticationProtocol": "none" if client_app not in LEGACY_CLIENTS else "ropc",
+            "authenticationProtocol": protocol
+            or ("none" if client_app not in LEGACY_CLIENTS else "ropc"),
             "appServicePrincipalId": None,
             "resourceServicePrincipalId": app.resource_sp_id,
             "conditionalAccessAudiences": audiences,
-            "sessionId": rng.guid() if interactive else "",
+            "sessionId": session_id
+            if session_id is not None
+            else (rng.guid() if interactive else ""),
             "signInEventTypes": ["interactiveUser"] if interactive else ["nonInteractiveUser"],
         }
         return rec

@@ -7,7 +7,10 @@ Background traffic is kept clear of every detection threshold the injected scena
   user signs in from at most two cities, so no user reaches 30 failures or 3 locations in a day;
 - successes always come from the user's home country (travellers move to a second city of that
   country, with a sign-in blackout long enough to keep the speed under 250 km/h);
-- legacy clients (IMAP4, POP3...) appear only as failures blocked by Conditional Access.
+- legacy clients (IMAP4, POP3...) appear only as failures blocked by Conditional Access;
+- risk (risky sign-ins, risk detections) happens to risk-prone users only, so the others register
+  security info with no risk before; a user's interactive sign-ins of a day share one session (one
+  country); device-code users use the device-code flow for every interactive sign-in.
 """
 
 from __future__ import annotations
@@ -159,6 +162,7 @@ class Traffic:
         self.failures: Counter[tuple[int, int]] = Counter()
         self.denials: Counter[tuple[int, int]] = Counter()
         self.unknown_users: Counter[int] = Counter()
+        self.sessions: dict[tuple[int, int], str] = {}
 
     def _delay(self, lo_s: int, hi_s: int) -> int:
         return (lo_s + int(self.ctx.rng.random() * (hi_s - lo_s))) * SECOND
@@ -248,6 +252,16 @@ class Traffic:
         ip = user.ip if rng.random() < 0.85 else q.odd_ip(user)
         rec = b.risk.user_risk_event(ev, detected, proc, user, timing, ip)
         return Item(proc, ev, "UserRiskEvents", rec, late)
+
+    def _session(self, user: User, ev: int) -> str:
+        """A user's interactive sign-ins of one UTC day share a session (from any of the user's
+        addresses: one country), the look-alike of a session used from two countries."""
+        key = (user.index, ev // DAY)
+        if key not in self.sessions:
+            if len(self.sessions) > 50_000:
+                self.sessions.clear()
+            self.sessions[key] = self.ctx.rng.guid()
+        return self.sessions[key]
 
     def _user(self, ev: int) -> User | None:
         rng = self.ctx.rng
@@ -355,6 +369,8 @@ class Traffic:
             service_principal_id=sp_id,
             resource_tenant=resource_tenant,
             user_id=user_id,
+            session_id=self._session(user, ev) if interactive else None,
+            protocol="deviceCode" if user.device_code and interactive else None,
         )
         items = [Item(proc, ev, category, rec, late)]
         if code == 0 and interactive and rng.random() < 0.02 and user.risk_prone:

@@ -65,7 +65,9 @@ WITH parsed AS (
                 "mfaDetail": {"authMethod": "VARCHAR"},
                 "tokenIssuerType": "VARCHAR", "crossTenantAccessType": "VARCHAR",
                 "homeTenantId": "VARCHAR", "resourceTenantId": "VARCHAR",
-                "processingTimeInMilliseconds": "VARCHAR"
+                "processingTimeInMilliseconds": "VARCHAR",
+                "sessionId": "VARCHAR", "authenticationProtocol": "VARCHAR",
+                "uniqueTokenIdentifier": "VARCHAR"
               }
             }') AS j
     FROM raw_hour AS r
@@ -94,7 +96,8 @@ with_pascal AS (
             "TokenIssuerType": "VARCHAR", "CrossTenantAccessType": "VARCHAR",
             "HomeTenantId": "VARCHAR", "ResourceTenantId": "VARCHAR",
             "ProcessingTimeInMilliseconds": "VARCHAR", "DurationMs": "VARCHAR",
-            "ResultType": "VARCHAR"
+            "ResultType": "VARCHAR", "SessionId": "VARCHAR",
+            "AuthenticationProtocol": "VARCHAR", "UniqueTokenIdentifier": "VARCHAR"
         }') END AS lp
     FROM parsed
 ),
@@ -163,6 +166,11 @@ fields AS (
         coalesce(p.crossTenantAccessType, lp.CrossTenantAccessType) AS cross_tenant_access_type,
         coalesce(p.homeTenantId, lp.HomeTenantId) AS home_tenant_id,
         coalesce(p.resourceTenantId, lp.ResourceTenantId) AS resource_tenant_id,
+        nullif(coalesce(p.sessionId, lp.SessionId), '') AS session_id,
+        nullif(coalesce(p.authenticationProtocol, lp.AuthenticationProtocol), '')
+            AS authentication_protocol,
+        nullif(coalesce(p.uniqueTokenIdentifier, lp.UniqueTokenIdentifier), '')
+            AS unique_token_identifier,
         -- The sign-in's own processing time; the envelope's durationMs (mostly "0") otherwise:
         -- the first that parses as a number (strings such as "828" or "14.2187" included).
         coalesce(
@@ -281,6 +289,9 @@ SELECT
     home_tenant_id,
     resource_tenant_id,
     duration_ms,
+    session_id,
+    authentication_protocol,
+    unique_token_identifier,
     record_id,
     tenant_id,
     correlation_id,

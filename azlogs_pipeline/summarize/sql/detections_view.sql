@@ -16,4 +16,6 @@ FROM signin_detections
 UNION ALL BY NAME
 SELECT 'directory_detections' AS family, * FROM directory_detections
 UNION ALL BY NAME
+SELECT 'session_detections' AS family, * FROM session_detections
+UNION ALL BY NAME
 SELECT 'feed_detections' AS family, * FROM feed_detections

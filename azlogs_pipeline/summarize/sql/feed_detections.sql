@@ -1,8 +1,9 @@
 -- feed_detections: someone blinding this very pipeline, or a feed gone quiet; one row per finding
 -- (the columns of the `detections` view).
 --
--- Input: every normalized table of the hour AND the silence_history_hours + silent_category_hours
--- + 1 hours before it (history: which categories arrived every hour), `summary_window`,
+-- Input: `activity_logs` of the hour, and the `feed_health` rows (records per hour and
+-- category, built first) of the hour AND the silence_history_hours + silent_category_hours + 1
+-- hours before it (history: which categories arrived every hour), `summary_window`,
 -- `detection_thresholds` (defaults and sources in azlogs_pipeline/summarize/thresholds.py).
 --
 --   log_feed_tampered    high: a successful Activity log operation that deletes or changes a
@@ -44,46 +45,31 @@ tampered AS (
     FROM tampering AS t
 ),
 
--- A category gone silent -------------------------------------------------------------------------
-arrivals AS (
-    SELECT category, event_time, record_id FROM signin_logs
-    UNION ALL SELECT category, event_time, record_id FROM audit_logs
-    UNION ALL SELECT category, event_time, record_id FROM provisioning_logs
-    UNION ALL SELECT category, event_time, record_id FROM risky_users
-    UNION ALL SELECT category, event_time, record_id FROM user_risk_events
-    UNION ALL SELECT category, event_time, record_id FROM risky_service_principals
-    UNION ALL SELECT category, event_time, record_id FROM service_principal_risk_events
-    UNION ALL SELECT category, event_time, record_id FROM activity_logs
-    UNION ALL SELECT category, event_time, record_id FROM graph_activity_logs
-),
+-- A category gone silent (from feed_health: one row per hour and category) ----------------------
 last_before_silence AS (
-    -- per category, its last record among those whose silence would end in this hour
-    SELECT a.category, max(a.event_time) AS last_time,
-           arg_max(a.record_id, (a.event_time, a.record_id)) AS last_id
-    FROM arrivals AS a, params AS p
-    WHERE a.category IS NOT NULL
-        AND a.event_time >= p.window_start - p.silence
-        AND a.event_time < p.window_end - p.silence
-    GROUP BY a.category
+    -- the hour whose records' silence would reach silent_category_hours in this hour: the last
+    -- record L of a category in that hour
+    SELECT h.category, h.last_event_time AS last_time, h.last_record_id AS last_id
+    FROM feed_health AS h, params AS p
+    WHERE h.hour = p.window_start - p.silence
 ),
 silent AS (
     SELECT l.*
     FROM last_before_silence AS l, params AS p
     WHERE NOT EXISTS (
-        SELECT 1 FROM arrivals AS a
-        WHERE a.category = l.category AND a.event_time > l.last_time
-            AND a.event_time <= l.last_time + p.silence
+        SELECT 1 FROM feed_health AS h
+        WHERE h.category = l.category AND h.hour > p.window_start - p.silence
+            AND h.hour <= p.window_start AND h.first_event_time <= l.last_time + p.silence
     )
 ),
 history_hours AS (
-    SELECT s.category, s.last_time, s.last_id,
-           count(DISTINCT time_bucket(INTERVAL 1 HOUR, a.event_time)) AS hours_with_records
+    SELECT s.category, s.last_time, s.last_id, count(DISTINCT h.hour) AS hours_with_records
     FROM silent AS s
-    JOIN arrivals AS a
-        ON a.category = s.category
-        AND a.event_time <= s.last_time
-        AND a.event_time >= time_bucket(INTERVAL 1 HOUR, s.last_time)
-            - (SELECT history FROM params) + INTERVAL 1 HOUR
+    CROSS JOIN params AS p
+    JOIN feed_health AS h
+        ON h.category = s.category
+        AND h.hour <= p.window_start - p.silence
+        AND h.hour > p.window_start - p.silence - p.history
     GROUP BY ALL
 ),
 went_silent AS (

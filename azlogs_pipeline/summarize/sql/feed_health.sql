@@ -6,31 +6,31 @@
 -- category came through (a partition whose delay grows is a drain or a sender falling behind).
 --
 -- Columns: hour, category, records, median_delay_seconds, p95_delay_seconds, max_delay_seconds,
--- first_event_time, last_event_time, partitions (list of {eventhub, partition_id, records,
+-- first_event_time, last_event_time, last_record_id, partitions (list of {eventhub, partition_id, records,
 -- p95_delay_seconds, max_delay_seconds}, sorted).
 WITH params AS (
     SELECT w.window_start, w.window_end FROM summary_window AS w
 ),
 arrivals AS (
-    SELECT category, event_time, enqueued_time, eventhub, partition_id FROM signin_logs
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id FROM audit_logs
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id FROM signin_logs
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id FROM audit_logs
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM provisioning_logs
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id FROM risky_users
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id FROM risky_users
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM user_risk_events
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM risky_service_principals
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM service_principal_risk_events
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM activity_logs
-    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id
+    UNION ALL SELECT category, event_time, enqueued_time, eventhub, partition_id, record_id
         FROM graph_activity_logs
 ),
 delays AS (
     SELECT
-        a.category, a.event_time, a.eventhub, a.partition_id,
+        a.category, a.event_time, a.eventhub, a.partition_id, a.record_id,
         (epoch_us(a.enqueued_time) - epoch_us(a.event_time)) / 1e6 AS delay
     FROM arrivals AS a, params AS p
     WHERE a.event_time >= p.window_start AND a.event_time < p.window_end
@@ -54,6 +54,7 @@ SELECT
     round(max(d.delay), 3) AS max_delay_seconds,
     min(d.event_time) AS first_event_time,
     max(d.event_time) AS last_event_time,
+    arg_max(d.record_id, (d.event_time, d.record_id)) AS last_record_id,
     (SELECT list(x.partition_lag ORDER BY x.partition_lag.eventhub, x.partition_lag.partition_id)
      FROM per_partition AS x WHERE x.category = d.category) AS partitions
 FROM delays AS d, params AS p
