@@ -27,6 +27,7 @@ from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.queries import PARAMETERS, QueryError, ReadyQuery, bind, ready_queries
 from azlogs_pipeline.queries.docs import render
 from azlogs_pipeline.summarize.build import build_summary
+from azlogs_pipeline.summarize.report import DETECTION_KINDS, SIGNIN_DETECTION_KINDS
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES
 from azlogs_pipeline_tests.desk.conftest import azlogs
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
@@ -36,6 +37,7 @@ START = datetime(2025, 3, 1, 6, tzinfo=UTC)
 HOURS = 6
 OPTIONS = GeneratorOptions(records=3_000, hours=HOURS, seed=3, start=START)
 CA_CODES = {53003, 53000, 53001, 53002}
+Check = Callable[["Lake", list[dict[str, Any]]], None]
 NOW = START + timedelta(hours=HOURS + 1)
 QUERIES = ready_queries()
 
@@ -222,6 +224,35 @@ def check_detections(lake: Lake, rows: list[dict[str, Any]]) -> None:
     assert {r["severity"] for r in rows} <= {"medium", "high"}
 
 
+def finding_check(kind: str, column: str, severity: str | None = None) -> Check:
+    """The query lists the injected scenario's entity (with its severity)."""
+
+    def check(lake: Lake, rows: list[dict[str, Any]]) -> None:
+        entity = scenario(lake, kind)["entity"].lower()
+        mine = [r for r in rows if str(r[column]).lower() == entity]
+        assert mine, (kind, rows)
+        if severity is not None:
+            assert {r["severity"] for r in mine} == {severity}
+
+    return check
+
+
+def check_silence(lake: Lake, rows: list[dict[str, Any]]) -> None:
+    # 6 hours of data: no category can have arrived in every hour of 7 days (the test with a
+    # silence is in summarize/test_feed_detections.py); the query answers with its columns.
+    assert rows == []
+
+
+def check_feed_health(lake: Lake, rows: list[dict[str, Any]]) -> None:
+    sent = Counter(str(r.get("category") or r.get("Category")) for r in lake.records)
+    got: Counter[str] = Counter()
+    for row in rows:
+        got[row["category"]] += row["records"]
+        assert row["median_delay_seconds"] <= row["p95_delay_seconds"] <= row["max_delay_seconds"]
+    assert got and set(got) <= set(sent)
+    assert all(got[c] <= sent[c] for c in got), "records counted once (duplicates dropped)"
+
+
 def activity_user(lake: Lake) -> str:
     return str(scenario(lake, "distributed_brute_force")["entity"])
 
@@ -244,6 +275,20 @@ CHECKS: dict[str, Callable[[Lake, list[dict[str, Any]]], None]] = {
     "top-risky-users": check_top,
     "user-activity": check_user_activity,
     "detections": check_detections,
+    "ca-policy-weakened": finding_check("ca_policy_weakened", "policy"),
+    "app-credential-added": finding_check("app_credential_added", "app", "high"),
+    "privileged-role-assigned": finding_check("privileged_role_assigned", "member"),
+    "consent-to-risky-permissions": finding_check("consent_to_risky_permissions", "app", "high"),
+    "auth-method-changed-after-risk": finding_check("auth_method_changed_after_risk", "user"),
+    "session-from-multiple-countries": finding_check(
+        "session_from_multiple_countries", "session_id"
+    ),
+    "device-code-signin": finding_check("device_code_signin", "user"),
+    "disabled-account-probing": finding_check("disabled_account_probing", "ip_address"),
+    "success-after-attack": finding_check("success_after_attack", "entity"),
+    "log-feed-tampered": finding_check("log_feed_tampered", "resource"),
+    "category-went-silent": check_silence,
+    "feed-health": check_feed_health,
 }
 
 
@@ -347,3 +392,10 @@ def test_azlogs_query_command(lake: Lake) -> None:
     ]:
         refused = azlogs(lake.data_dir, "query", *args)
         assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
+
+
+def test_every_newer_detection_has_a_ready_query() -> None:
+    names = {q.name for q in QUERIES}
+    newer = set(DETECTION_KINDS) - set(SIGNIN_DETECTION_KINDS)
+    assert newer and {kind.replace("_", "-") for kind in newer} <= names
+    assert "feed-health" in names
