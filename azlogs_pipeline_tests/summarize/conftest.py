@@ -9,7 +9,11 @@ import pytest
 
 from azlogs_pipeline.summarize import SummaryResult, build_summary
 from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES, summary_spec
-from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
+from azlogs_pipeline_tests.summarize.generated_lake import (
+    DETECTION_TABLES,
+    GeneratedLake,
+    land_generated,
+)
 
 MY_SUMMARIES = ("signin_summary", "feed_health", *DETECTION_FAMILIES)
 
@@ -43,7 +47,7 @@ class BuiltSummaries(Mapping[str, list[SummaryResult]]):
 @pytest.fixture(scope="session")
 def generated_lake(tmp_path_factory: pytest.TempPathFactory) -> GeneratedLake:
     """Generated logs landed in a raw lake with every hour's tables built."""
-    return land_generated(tmp_path_factory.mktemp("generated-lake"))
+    return land_generated(tmp_path_factory.mktemp("generated-lake"), tables=DETECTION_TABLES)
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,11 @@ def land_generated(
     start: datetime = START,
     silent_category: str | None = None,
     silent_hours: float = 0.0,
+    tables: tuple[str, ...] = ("signin_logs",),
 ) -> GeneratedLake:
     """Generate, land the raw lake (one event per body, in order) and build every hour's tables
-    (`silent_category`: that category stops for the run's last `silent_hours`)."""
+    (`silent_category`: that category stops for the run's last `silent_hours`; `tables`: the
+    tables built, signin_logs always)."""
     options = GeneratorOptions(
         records=records,
         hours=hours,
@@ -60,5 +62,5 @@ def land_generated(
     all_hours = [start + timedelta(hours=h) for h in range(hours + 1)]
     rows = 0
     for hour in all_hours:
-        rows += build_hour(data_dir, hour, list(DETECTION_TABLES))["signin_logs"].rows
+        rows += build_hour(data_dir, hour, list({"signin_logs", *tables}))["signin_logs"].rows
     return GeneratedLake(data_dir, all_hours, generated.ground_truth, rows)

@@ -20,7 +20,11 @@ from azlogs_pipeline.summarize import (
     summary_schema,
 )
 from azlogs_pipeline_tests.summarize.azure_records import TENANT, iso, land
-from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
+from azlogs_pipeline_tests.summarize.generated_lake import (
+    DETECTION_TABLES,
+    GeneratedLake,
+    land_generated,
+)
 from azlogs_pipeline_tests.summarize.signins import T0
 
 FAMILY = "feed_detections"
@@ -63,6 +67,7 @@ def long_lake(tmp_path_factory: pytest.TempPathFactory) -> GeneratedLake:
         seed=5,
         silent_category=LONG_SILENT,
         silent_hours=5,
+        tables=DETECTION_TABLES,
     )
 
 
