@@ -9,18 +9,20 @@ import duckdb
 
 from azlogs_pipeline.config import SEVERITIES
 from azlogs_pipeline.sql_files import read_sql
+from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
 
 SQL_PACKAGE = "azlogs_pipeline.alerts"
 
 
 def findings_source() -> str:
-    """The catalog view holding every finding (one row per finding, stable `detection_id`)."""
-    return "signin_detections"
+    """The catalog view holding every finding of every detection family (one row per finding,
+    stable `detection_id`; `summarize/sql/detections_view.sql`)."""
+    return "detections"
 
 
 def detection_summaries() -> tuple[str, ...]:
-    """The summaries whose rows that view holds (the alert asset's upstreams)."""
-    return ("signin_detections",)
+    """The summaries whose rows that view holds (the alert and report assets' upstreams)."""
+    return DETECTION_FAMILIES
 
 
 def severity_rank(severity: str) -> int:
