@@ -10,6 +10,14 @@ import duckdb
 from azlogs_pipeline.desk.columns import meaning
 from azlogs_pipeline.summarize.report import text_table
 
+_TYPE_WIDTH = 32
+"""Nested types (STRUCT lists) are cut to this width: the meaning stays readable beside them;
+DESCRIBE VIEW shows them whole."""
+
+
+def _short(kind: str) -> str:
+    return kind if len(kind) <= _TYPE_WIDTH else kind[: _TYPE_WIDTH - 3] + "..."
+
 
 class UnknownView(ValueError):
     """`--schema VIEW` names no view of the catalog; the message lists them."""
@@ -35,7 +43,7 @@ def describe(con: duckdb.DuckDBPyConnection, view: str | None, out: TextIO) -> N
     if view is not None and view not in views:
         raise UnknownView(f"no view named {view!r} in the catalog. Views: {', '.join(views)}")
     for number, name in enumerate([view] if view else list(views)):
-        rows = [(c, t, meaning(name, c)) for c, t in views[name]]
+        rows = [(c, _short(t), meaning(name, c)) for c, t in views[name]]
         print(("\n" if number else "") + name, file=out)
         for line in text_table(["column", "type", "meaning"], rows):
             print("  " + line.rstrip(), file=out)

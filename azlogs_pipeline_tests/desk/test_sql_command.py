@@ -40,6 +40,7 @@ def test_schema_of_one_view_and_of_all(data_dir: Path) -> None:
     assert lines[0] == "deadletters" and lines[1].split() == ["column", "type", "meaning"]
     assert lines[2].split()[:2] == ["eventhub", "VARCHAR"]
     assert "the event's original bytes" in one.stdout
+    assert max(len(line) for line in one.stdout.splitlines()) < 140
     every = azlogs(data_dir, "sql", "--schema")
     names = [line for line in every.stdout.splitlines() if line and not line.startswith(" ")]
     assert {"deadletters", "raw_records", "signin_detections"} <= set(names)
