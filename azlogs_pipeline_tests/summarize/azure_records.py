@@ -17,6 +17,7 @@ from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 ADMIN = {"id": "uid-admin", "upn": "admin@contoso.com", "ip": "198.51.100.7"}
 _ids = itertools.count()
+ENQUEUE_DELAY = timedelta(minutes=5)
 
 
 def iso(when: datetime) -> str:
@@ -118,16 +119,21 @@ def audit_id(record: dict[str, Any]) -> str:
 
 
 def land(data_dir: Path, records: list[dict[str, Any]], tables: list[str]) -> list[datetime]:
-    """Land `records` in the raw lake and build `tables` for every hour they touch (and the
-    next); the hours, oldest first."""
-    write_raw(data_dir, records)
-    times = [
-        datetime.fromisoformat(
-            str(r.get("properties", {}).get("activityDateTime") or r["time"]).replace("Z", "+00:00")
+    """Land `records` in the raw lake, each hour's records enqueued a few minutes after the last
+    of them (as Event Hubs would), and build `tables` for every hour they touch; the hours,
+    oldest first."""
+    by_hour: dict[datetime, list[tuple[datetime, dict[str, Any]]]] = {}
+    for record in records:
+        when = datetime.fromisoformat(
+            str(record.get("properties", {}).get("activityDateTime") or record["time"]).replace(
+                "Z", "+00:00"
+            )
         )
-        for r in records
-    ]
-    hours = sorted({hour_start(t) for t in times})
+        by_hour.setdefault(hour_start(when), []).append((when, record))
+    for group in by_hour.values():
+        enqueued = max(when for when, _ in group) + ENQUEUE_DELAY
+        write_raw(data_dir, [record for _, record in group], enqueued)
+    hours = sorted(by_hour)
     for hour in hours:
         build_hour(data_dir, hour, tables)
     return hours
