@@ -16,12 +16,17 @@ import pytest
 from azlogs_pipeline.assets.reports import CHECK_SELF_CONTAINED, security_report
 from azlogs_pipeline.daily_report.check import external_references
 from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.hour import build_hour
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize import build_summary
+from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES, SUMMARIES
 from azlogs_pipeline_tests.dagster_service.test_ui_browser import ARTIFACTS, PNG_SIGNATURE, chromium
-from azlogs_pipeline_tests.summarize.generated_lake import START, GeneratedLake, land_generated
+from azlogs_pipeline_tests.summarize.generated_lake import (
+    DETECTION_TABLES,
+    START,
+    GeneratedLake,
+    land_generated,
+)
 
 DAY = f"{START:%Y-%m-%d}"
 CHARTS = (
@@ -41,13 +46,15 @@ OFFLINE = (
 
 @pytest.fixture(scope="module")
 def report_lake(tmp_path_factory: pytest.TempPathFactory) -> GeneratedLake:
-    """A generated day with what the report reads: sign-in summaries and detections of every
-    hour, the risk tables, and top_risky_users of the day's last hour."""
-    lake = land_generated(tmp_path_factory.mktemp("report-lake"))
-    for hour in lake.hours:
-        build_hour(lake.data_dir, hour, ["risky_users", "user_risk_events"])
-        build_summary(lake.data_dir, "signin_summary", hour)
-        build_summary(lake.data_dir, "signin_detections", hour)
+    """A generated day with what the report reads: sign-in summaries and every detection family
+    of every hour (feed_health before the feed family, signin_detections before the session
+    family: `SUMMARIES` order), the risk tables, and top_risky_users of the day's last hour."""
+    lake = land_generated(tmp_path_factory.mktemp("report-lake"), tables=DETECTION_TABLES)
+    hourly = ("signin_summary", "feed_health", *DETECTION_FAMILIES)
+    for spec in SUMMARIES:
+        if spec.name in hourly:
+            for hour in lake.hours:
+                build_summary(lake.data_dir, spec.name, hour)
     build_summary(lake.data_dir, "top_risky_users", START + timedelta(hours=23))
     ensure_catalog(lake.data_dir, table_schemas())
     return lake
