@@ -46,6 +46,9 @@ MEANINGS: dict[str, str] = {
     "duration_ms": "how long it took, in milliseconds",
     "request_id": "request id of the operation",
     "token_issuer_type": "who issued the token: AzureAD, ADFederationServices, ...",
+    "session_id": "the sign-in session (sessionId): one id across the sign-ins of a session",
+    "authentication_protocol": "none, deviceCode, ropc, saml20, ... (deviceCode: device-code flow)",
+    "unique_token_identifier": "the token's id (Graph activity's sign_in_activity_id points to it)",
     # -- sign-ins ----------------------------------------------------------------------------------
     "signin_type": "interactive, non_interactive, service_principal or managed_identity",
     "resource_display_name": "resource (API) signed in to",
@@ -231,6 +234,13 @@ MEANINGS: dict[str, str] = {
     "detail": "what changed (role, old and new user type, credential)",
     "created_time": "when the deleted user was created (created_then_deleted), UTC",
     "audit_id": "id of the audit_logs entry",
+    "median_delay_seconds": "median delivery delay (enqueued minus event time), seconds",
+    "p95_delay_seconds": "95th percentile of the delivery delay, seconds",
+    "max_delay_seconds": "longest delivery delay, seconds",
+    "first_event_time": "earliest event time of the hour's records, UTC",
+    "last_event_time": "latest event time of the hour's records, UTC",
+    "last_record_id": "record id of the hour's latest record",
+    "partitions": "per Event Hub partition: records, p95 and max delivery delay (its lag)",
 }
 
 VIEW_MEANINGS: dict[str, dict[str, str]] = {
@@ -250,6 +260,20 @@ VIEW_MEANINGS: dict[str, dict[str, str]] = {
         "entity": "who or what was found: a user, IP, application, session, resource, category",
         "window_start": "first evidence of the finding, UTC",
         "window_end": "the record that raised the finding, UTC",
+    },
+    **{
+        family: {
+            "entity": "who or what was found: a user, IP, application, policy, session, ...",
+            "entity_type": "user, ip, application, policy, session, resource or category",
+            "user_id": "object id of the user involved (who did it or was signed in), if any",
+            "window_start": "first evidence of the finding, UTC",
+            "window_end": "the record that raised the finding, UTC",
+        }
+        for family in ("directory_detections", "session_detections", "feed_detections")
+    },
+    "feed_health": {
+        "category": "the log category the row describes",
+        "records": "records of the category whose event time is in the hour",
     },
     "provisioning_logs": {"error_code": "provisioning error code"},
     "activity_logs": {"category": "Administrative, Security, Policy, ... (the log category)"},
