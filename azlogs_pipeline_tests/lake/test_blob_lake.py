@@ -21,6 +21,8 @@ from azlogs_pipeline.lake.paths import (
     partition_versions,
     raw_categories,
     raw_hour_files,
+    summary_hour_file,
+    summary_hour_files,
     table_hour_file,
     table_hour_files,
 )
@@ -205,3 +207,13 @@ def test_summaries_read_the_newest_version_of_each_hour_listing_once_per_day(
     ]
     inner = table_hour_files(tmp_path, "signin_logs", HOUR, HOUR + timedelta(hours=1))
     assert inner == found[1:2]
+    # A summary that reads another summary (session_detections reads signin_detections) lists
+    # that summary's hours the same way.
+    for hour in hours[1:]:
+        target = summary_hour_file(tmp_path, "signin_detections", hour)
+        replace_partition_file(pa.table({"n": [1]}), target)
+        replace_partition_file(pa.table({"n": [1, 2]}), target)
+    upstream = summary_hour_files(tmp_path, "signin_detections", hours[0], hours[-1])
+    assert upstream == [
+        partition_versions(summary_hour_file(tmp_path, "signin_detections", HOUR))[-1]
+    ]
