@@ -341,24 +341,29 @@ def build_pending(
 ) -> list[BuildRun]:
     """Build everything the lake says needs building, oldest first, in few runs: the table hours
     (with their hourly summaries) in ranges of up to `MAX_HOURS_PER_RUN` hours, then the hourly
-    summary partitions that follow from them (look-backs), then the days of the daily summaries.
+    summary partitions that follow from them (look-backs), then the days of the daily summaries;
+    again while some waited for a summary they read (built in the round before).
     ``on_run`` hears of each run as it ends; when it returns False, no further run starts."""
     runs: list[BuildRun] = []
     tables = [normalized_tables, *HOURLY_SUMMARY_ASSETS]
     steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_plan(settings).table_hours)]
     if not _run_steps(steps, instance, settings, on_run, runs):
         return runs
-    plan = lake_plan(settings)
-    steps = [
-        ([asset], keys, SUMMARY_KIND)
-        for asset in HOURLY_SUMMARY_ASSETS
-        for keys in hour_ranges(plan.summary_hours([key.path[-1] for key in asset.keys]))
-    ]
-    daily = [key.path[-1] for asset in DAILY_SUMMARY_ASSETS for key in asset.keys]
-    steps += [
-        (DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(plan.summary_days(daily))
-    ]
-    _run_steps(steps, instance, settings, on_run, runs)
+    for _ in range(len(HOURLY_SUMMARY_ASSETS) + 1):  # a summary read by another: a round each
+        plan = lake_plan(settings)
+        steps = [
+            ([asset], keys, SUMMARY_KIND)
+            for asset in HOURLY_SUMMARY_ASSETS
+            for keys in hour_ranges(plan.summary_hours([key.path[-1] for key in asset.keys]))
+        ]
+        daily = [key.path[-1] for asset in DAILY_SUMMARY_ASSETS for key in asset.keys]
+        steps += [
+            (DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(plan.summary_days(daily))
+        ]
+        if not steps or not _run_steps(steps, instance, settings, on_run, runs):
+            break
+        if not plan.waiting_summaries or not all(run.success for run in runs[-len(steps) :]):
+            break
     return runs
 
 

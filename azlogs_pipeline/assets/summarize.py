@@ -195,7 +195,7 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
             automation_condition=DAY_AFTER_ITS_HOURS if spec.grain == DAY_GRAIN else None,
             description=(
                 f"`{spec.name}` (summarize/sql/{spec.sql_file}): one Parquet file per "
-                f"{spec.grain}, reading {', '.join(spec.tables)}"
+                f"{spec.grain}, reading {', '.join((*spec.tables, *spec.summaries))}"
                 + (f" and the {spec.lookback_hours} hours before" if spec.lookback_hours else "")
                 + "."
             ),

@@ -4,10 +4,13 @@ A table-hour needs building when the raw files of its categories in that hour (n
 differ from the manifest its last build left (`lake.builds`), or when it has raw files and no
 build, or a build and no raw files any more. A summary partition needs building when the table
 hours of its read window (its window plus its look-back, exactly as it reads them) differ from what
-it was built from; it is *ready* once none of those table hours needs building itself.
+it was built from; for a summary that reads another summary (`SummarySpec.summaries`) those are
+also the table hours that summary's partitions read (`specs.input_window`). It is *ready* once
+none of those table hours needs building itself, nor any partition it reads of another summary
+(so it is built after them, never from their old rows).
 
-Summary partitions considered are those whose own window holds a table hour of the summary's tables
-(or that were built before): a summary of an hour with no data is never built, as before.
+Summary partitions considered are those whose own window holds a table hour of the summary's input
+tables (or that were built before): a summary of an hour with no data is never built, as before.
 
 This is what `azlogs run` builds and what the Dagster sensor requests: a run killed or failed at any
 instant leaves a difference here, so the partition is built again; an unchanged one never is.
@@ -33,7 +36,13 @@ from azlogs_pipeline.lake.builds import (
 )
 from azlogs_pipeline.lake.paths import hour_key, hour_start, summary_root, table_root
 from azlogs_pipeline.normalize.tables import TABLES
-from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES, SummarySpec
+from azlogs_pipeline.summarize.specs import (
+    DAY_GRAIN,
+    SUMMARIES,
+    SummarySpec,
+    input_tables,
+    input_window,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,7 @@ class _Window:
     def __init__(self, spec: SummarySpec, digests: dict[str, dict[str, str]]) -> None:
         items = sorted(
             (key, window_item(table, key, digest))
-            for table in spec.tables
+            for table in input_tables(spec)
             for key, digest in digests.get(table, {}).items()
         )
         self.keys = [key for key, _ in items]
@@ -130,25 +139,36 @@ def plan_builds(data_dir: Path, first_hour: datetime, last_hour: datetime) -> Bu
     pending_sorted = sorted(pending)
 
     summaries: dict[str, tuple[str, ...]] = {}
+    differing: dict[str, list[str]] = {}
     waiting = 0
     for summary in SUMMARIES:
         window = _Window(summary, expected)
         root = summary_root(data_dir, summary.name)
         daily = summary.grain == DAY_GRAIN
         built = scan_built_days(root) if daily else scan_built_hours(root)
-        ready = []
+        ready, differs = [], []
         for partition in sorted(window.owned(summary) | set(built)):
-            start_key, end_key = summary.read_window(partition)
+            start_key, end_key = input_window(summary, partition)
             bounds = (first[: len(partition)], last[: len(partition)])
             if not _in_range(partition, *bounds):
                 continue
             if window.digest(start_key, end_key) == built.get(partition):
                 continue
-            i = bisect.bisect_left(pending_sorted, start_key)
-            if i < len(pending_sorted) and pending_sorted[i] < end_key:
+            differs.append(partition)
+            if _any_within(pending_sorted, start_key, end_key) or any(
+                _any_within(differing[upstream], *summary.read_window(partition))
+                for upstream in summary.summaries
+            ):
                 waiting += 1
             else:
                 ready.append(partition)
+        differing[summary.name] = differs
         if ready:
             summaries[summary.name] = tuple(ready)
     return BuildPlan(tuple(table_hours), summaries, waiting, tuple(outside))
+
+
+def _any_within(keys: list[str], start_key: str, end_key: str) -> bool:
+    """True when the sorted `keys` hold one in [start_key, end_key)."""
+    i = bisect.bisect_left(keys, start_key)
+    return i < len(keys) and keys[i] < end_key

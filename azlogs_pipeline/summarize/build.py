@@ -50,6 +50,8 @@ from azlogs_pipeline.summarize.specs import (
     DAY_GRAIN,
     SUMMARIES,
     SummarySpec,
+    input_tables,
+    input_window,
     summary_spec,
 )
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
@@ -90,11 +92,11 @@ def partition_window(spec: SummarySpec, moment: datetime) -> tuple[datetime, dat
 
 
 def summary_window_digest(data_dir: Path, spec: SummarySpec, partition: str) -> str:
-    """The digest of the table hours a summary partition reads, as built now (what its build
-    records; `lake.reconcile.plan_builds` computes the same from the raw inputs)."""
-    first, end = spec.read_window(partition)
+    """The digest of the table hours a summary partition depends on (`specs.input_window`), as
+    built now (what its build records; `lake.reconcile.plan_builds` computes the same from the raw inputs)."""
+    first, end = input_window(spec, partition)
     items = []
-    for table in spec.tables:
+    for table in input_tables(spec):
         for key, digest in scan_built_hours(table_root(data_dir, table), first, end).items():
             items.append(window_item(table, key, digest))
     return window_digest(items)
@@ -165,13 +167,15 @@ def build_summaries(
     thresholds: DetectionThresholds = DEFAULT_THRESHOLDS,
 ) -> list[SummaryResult]:
     """Rebuild every partition of summary `name` in [start, end) that has data: a table hour of
-    its tables in its own window, or a previous build (an hour without data has no summary)."""
+    its input tables (`specs.input_tables`) in its own window, or a previous build (an hour without data has no summary)."""
     spec = summary_spec(name)
     data_dir = Path(data_dir)
     results = []
     window_start, window_end = partition_window(spec, start)
     while window_start < end:
-        own = any(table_hour_files(data_dir, t, window_start, window_end) for t in spec.tables)
+        own = any(
+            table_hour_files(data_dir, t, window_start, window_end) for t in input_tables(spec)
+        )
         target = summary_file(data_dir, spec, window_start)
         if own or target.parent.is_dir():
             results.append(build_summary(data_dir, name, window_start, thresholds=thresholds))

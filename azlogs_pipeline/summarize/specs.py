@@ -136,6 +136,51 @@ SUMMARIES += (
     ),
 )
 
+
+def _check_reads_of_summaries() -> None:
+    """A summary reads only hourly summaries listed before it (the order they are built in)."""
+    seen: dict[str, SummarySpec] = {}
+    for spec in SUMMARIES:
+        for upstream in spec.summaries:
+            if upstream not in seen or seen[upstream].grain != HOUR_GRAIN:
+                raise ValueError(
+                    f"summary {spec.name!r} reads {upstream!r}, which must be an hourly summary "
+                    "listed before it in SUMMARIES"
+                )
+        seen[spec.name] = spec
+
+
+_check_reads_of_summaries()
+
+
+def input_tables(spec: SummarySpec) -> tuple[str, ...]:
+    """The tables a summary's rows depend on: those it reads and those the summaries it reads
+    read (what its build's digest covers, and what gives one of its partitions data)."""
+    names = list(spec.tables)
+    for upstream in spec.summaries:
+        names += [t for t in input_tables(summary_spec(upstream)) if t not in names]
+    return tuple(names)
+
+
+def _upstream_lookback_hours(spec: SummarySpec) -> int:
+    return max(
+        (
+            summary_spec(u).lookback_hours + _upstream_lookback_hours(summary_spec(u))
+            for u in spec.summaries
+        ),
+        default=0,
+    )
+
+
+def input_window(spec: SummarySpec, partition: str) -> tuple[str, str]:
+    """The hour keys [first, end) of the table hours partition `partition` depends on: its read
+    window, reaching further back by the look-back of the summaries it reads (the first summary
+    hour it reads was itself built from the hours before it)."""
+    first, end = spec.read_window(partition)
+    extra = timedelta(hours=_upstream_lookback_hours(spec))
+    return (datetime.strptime(first, "%Y-%m-%d-%H") - extra).strftime("%Y-%m-%d-%H"), end
+
+
 DETECTION_FAMILIES: tuple[str, ...] = (
     "signin_detections",
     "directory_detections",

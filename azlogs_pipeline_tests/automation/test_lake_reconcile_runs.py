@@ -23,6 +23,7 @@ from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 from azlogs_pipeline_tests.ingest.test_drain import checkpoint_of
+from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 HUB = "adlogs"
 KILLED_AFTER_DRAIN = (
@@ -134,6 +135,26 @@ def test_a_failed_build_is_built_by_the_next_run_and_nothing_unchanged_is_rebuil
         assert build_pending(instance, settings) == []
         assert len(instance.get_runs()) == runs
     assert hour_counts(tmp_path) == ({7: 300}, {7: 300})
+
+
+def test_a_late_record_rebuilds_the_summaries_that_read_its_hour_each_after_what_it_reads(
+    environment: tuple[str, str], tmp_path: Path
+) -> None:
+    settings = load_settings()
+    write_raw(tmp_path, signins(7, 50), _hour(7))
+    write_raw(tmp_path, signins(9, 50), _hour(9))
+    with open_instance(settings.data_dir) as instance:
+        assert all(run.success for run in build_pending(instance, settings))
+        write_raw(tmp_path, signins(7, 10, first=50), _hour(9))  # late, into hour 7
+        builds = build_pending(instance, settings)
+    assert builds and all(run.success for run in builds), [run.error for run in builds]
+    # Hour 9's signin_detections reads hour 7, and session_detections reads it: built after it.
+    order = [(run.kind, run.partition_key, sorted(run.summary_rows)) for run in builds]
+    summary_runs = [(key, names) for kind, key, names in order if kind == "summaries"]
+    assert [key for key, _ in summary_runs].count("2026-11-20-09:00") >= 2, order
+    names = [name for _, run_names in summary_runs for name in run_names]
+    assert names.index("signin_detections") < names.index("session_detections"), order
+    assert lake_plan(settings).waiting == 0, "nothing left for the next run"
 
 
 def _hour(hour: int) -> datetime:

@@ -38,6 +38,11 @@ def plan(data_dir: Path) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
 def build_everything(data_dir: Path) -> None:
     for key in plan_builds(data_dir, FIRST, LAST).table_hours:
         build_hour(data_dir, datetime.strptime(key, "%Y-%m-%d-%H").replace(tzinfo=UTC))
+    for _ in range(3):  # a summary that reads another one is ready in the round after it
+        build_ready_summaries(data_dir)
+
+
+def build_ready_summaries(data_dir: Path) -> None:
     for name, keys in plan_builds(data_dir, FIRST, LAST).summary_partitions.items():
         for key in keys:
             start = datetime.strptime(key, "%Y-%m-%d-%H").replace(tzinfo=UTC)
@@ -126,6 +131,34 @@ def test_summaries_follow_every_table_hour_of_their_look_back(tmp_path: Path) ->
     assert summaries["signin_detections"] == ("2025-03-01-10", "2025-03-04-10")
     assert summaries["signin_summary"] == ("2025-03-01-10",)
     build_everything(tmp_path)
+    assert plan(tmp_path) == ((), {})
+
+
+def test_a_summary_that_reads_another_is_planned_after_it_as_far_as_that_one_reads(
+    tmp_path: Path,
+) -> None:
+    mid, later = HOUR + timedelta(days=10), HOUR + timedelta(days=20)
+    for hour in (HOUR, mid, later):
+        write_raw(tmp_path, [signin(1, hour)], hour + timedelta(minutes=5))
+    build_everything(tmp_path)
+    assert plan(tmp_path) == ((), {})
+
+    write_raw(tmp_path, [signin(3)])  # late, in the first hour
+    build_hour(tmp_path, HOUR)
+    found = plan_builds(tmp_path, FIRST, LAST)
+    # signin_detections reads 14 days back: the first hour and mid, not later.
+    assert found.summary_partitions["signin_detections"] == ("2025-03-01-10", "2025-03-11-10")
+    assert "session_detections" not in found.summary_partitions, "waits for what it reads"
+    assert found.waiting_summaries >= 3
+    build_ready_summaries(tmp_path)
+    # session_detections reads signin_detections 14 days back: later reads mid, rebuilt from
+    # the first hour's sign-ins, though no table hour in later's own look-back changed.
+    assert plan(tmp_path)[1]["session_detections"] == (
+        "2025-03-01-10",
+        "2025-03-11-10",
+        "2025-03-21-10",
+    )
+    build_ready_summaries(tmp_path)
     assert plan(tmp_path) == ((), {})
 
 
