@@ -168,11 +168,13 @@ def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.alerts.status import pass_line
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.progress import run_display
+    from azlogs_pipeline.run_slots import fail_dead_runs
     from azlogs_pipeline.runner import (
         build_all,
         deliver_alerts_run,
         drain_all,
         lake_plan,
+        not_drained,
         open_instance,
         write_reports_run,
     )
@@ -182,6 +184,11 @@ def _run(_args: argparse.Namespace) -> int:
     builds: list[BuildRun] = []
     with StopRequest() as stop, run_display() as display:
         with open_instance(settings.data_dir) as instance:
+            for dead in fail_dead_runs(instance):
+                display.line(
+                    f"marked failed: run {dead.run_id} ({dead.partition_key or 'no partition'}) "
+                    f"of pid {dead.process.pid}, which is gone; its pool slots are free again"
+                )
             drains = drain_all(instance, settings, listener=display.listen, stop=stop)
         for line in _drain_lines(drains):
             display.line(line)
@@ -232,8 +239,10 @@ def _run(_args: argparse.Namespace) -> int:
             "the raw lake and are built once their hour exists.",
             file=sys.stderr,
         )
-    runs: list[DrainRun | BuildRun] = [*drains, *builds]
-    failed = [run for run in runs if not run.success]
+    undrained = not_drained(drains)
+    for line in undrained:
+        print(line, file=sys.stderr)
+    failed = [run for run in builds if not run.success]
     for run in failed:
         print(f"{run.partition_key} failed (run {run.run_id}): {run.error}", file=sys.stderr)
     if plan.waiting:
@@ -242,7 +251,8 @@ def _run(_args: argparse.Namespace) -> int:
             "run `azlogs run` again once the cause above is fixed.",
             file=sys.stderr,
         )
-    return 1 if failed or plan.waiting or not all(report.success for report in reports) else 0
+    reports_failed = not all(report.success for report in reports)
+    return 1 if failed or undrained or plan.waiting or reports_failed else 0
 
 
 def _days_built(builds: Sequence[BuildRun]) -> list[str]:

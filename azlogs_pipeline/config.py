@@ -616,6 +616,21 @@ def load_lake_settings(environ: Mapping[str, str] | None = None) -> LakeSettings
     return _lake(_environment(environ))
 
 
+DEFAULT_SLOT_WAIT_SECONDS = 600.0
+
+
+def load_slot_wait_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """How long a run of `azlogs run` waits for a free slot of its pool before it fails
+    (AZLOGS_SLOT_WAIT_SECONDS, default 600)."""
+    value = _number(
+        _environment(environ),
+        "AZLOGS_SLOT_WAIT_SECONDS",
+        DEFAULT_SLOT_WAIT_SECONDS,
+        f"Default {DEFAULT_SLOT_WAIT_SECONDS:.0f} (seconds).",
+    )
+    return value or DEFAULT_SLOT_WAIT_SECONDS
+
+
 DEFAULT_PARTITION_START = "2025-01-01"
 
 

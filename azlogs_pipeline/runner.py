@@ -27,6 +27,7 @@ from azlogs_pipeline.config import (
     load_dagster_home,
     load_dagster_postgres,
     load_drain_parallelism,
+    load_slot_wait_seconds,
 )
 from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.ingest.errors import mask_credentials
@@ -34,6 +35,7 @@ from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.lake.reconcile import BuildPlan, plan_builds
 from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline.run_slots import SlotTimeout, run_tags, wait_for_slot
 from azlogs_pipeline.stopping import StopRequest
 
 SUMMARY_NAMES = frozenset(
@@ -194,15 +196,24 @@ def _materialize(
     key: str,
     instance: dg.DagsterInstance,
     settings: Settings,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One partition of one asset (or of several, in dependency order), in this process,
-    recorded in the instance like any run."""
+    """One partition of one asset (or of several, in dependency order; or the range that `tags`
+    name), in this process, recorded in the instance like any run (tagged with this process, see
+    run_slots).
+
+    Raises :class:`SlotTimeout` when the assets' pool has no free slot within the bound.
+    """
+    assets = asset if isinstance(asset, list) else [asset]
+    bound = load_slot_wait_seconds()
+    for pool in sorted({a.op.pool for a in assets if a.op.pool}):
+        wait_for_slot(instance, pool, bound)
     return dg.materialize(
-        asset if isinstance(asset, list) else [asset],
+        assets,
         partition_key=key or None,
         instance=instance,
         resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
-        tags={"azlogs/trigger": "azlogs run"},
+        tags={**run_tags(), **(tags or {})},
         run_config=_QUIET_CONSOLE,
         raise_on_error=False,
     )
@@ -210,7 +221,10 @@ def _materialize(
 
 def drain_one(instance: dg.DagsterInstance, settings: Settings, key: str) -> DrainRun:
     """Drain one partition in this process, as one Dagster run."""
-    result = _materialize(raw_events, key, instance, settings)
+    try:
+        result = _materialize(raw_events, key, instance, settings)
+    except SlotTimeout as exc:
+        return DrainRun(key, False, "-", {}, str(exc))
     metadata: dict[str, object] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
@@ -277,6 +291,21 @@ def drain_all(
         error, interrupted = _unfinished(outcome, "drain", stop)
         runs.append(DrainRun(outcome.name, False, "", {}, error, interrupted))
     return runs
+
+
+def not_drained(runs: list[DrainRun]) -> list[str]:
+    """One line per partition that was not drained: what happened and what to do."""
+    lines = []
+    for run in runs:
+        if run.interrupted:
+            lines.append(f"{run.partition_key} not drained: {run.error}")
+        elif not run.success:
+            lines.append(
+                f"{run.partition_key} not drained: the drain failed (run {run.run_id}): {run.error}"
+            )
+        elif run.metadata.get("status") == "owned_elsewhere":
+            lines.append(f"{run.partition_key} not drained: {run.metadata.get('held_by')}")
+    return lines
 
 
 def last_drains(instance: dg.DagsterInstance) -> dict[str, datetime]:
@@ -410,14 +439,10 @@ def _build(
     settings: Settings,
     kind: str,
 ) -> BuildRun:
-    result = dg.materialize(
-        assets,
-        instance=instance,
-        resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
-        tags={"azlogs/trigger": "azlogs run", **range_tags(keys)},
-        run_config=_QUIET_CONSOLE,
-        raise_on_error=False,
-    )
+    try:
+        result = _materialize(assets, "", instance, settings, range_tags(keys))
+    except SlotTimeout as exc:
+        return BuildRun(keys.label, False, "-", {}, str(exc), kind=kind, partitions=keys.size)
     rows: dict[str, int] = {}
     for event in result.get_asset_materialization_events():  # one per partition of a range,
         if event.asset_key is not None:  # each with the run's totals

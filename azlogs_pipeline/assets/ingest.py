@@ -29,6 +29,7 @@ CHECK_FUTURE = "no_records_after_the_current_hour"
 RECORDS_OUT_OF_RANGE = "records_out_of_range"
 """Metadata key: records landed in hours no hourly partition covers (before
 AZLOGS_PARTITION_START or after the current hour); they stay in the raw lake."""
+CHECK_CONSUMER_GROUP = "consumer_group_not_shared"
 HOURS_TOUCHED = "hours_touched"
 PROGRESS_LOGGER = logging.getLogger("azlogs_pipeline.progress")
 """Every progress report of a drain, for a process that shows it live (`azlogs run`'s workers
@@ -58,6 +59,17 @@ def dead_letters_check(dead_letters: int) -> dg.AssetCheckResult:
         passed=dead_letters == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"dead_letters": dead_letters},
+    )
+
+
+def consumer_group_check(result: DrainResult) -> dg.AssetCheckResult:
+    """The `consumer_group_not_shared` error: another product's consumer holds the partition."""
+    return dg.AssetCheckResult(
+        check_name=CHECK_CONSUMER_GROUP,
+        passed=not result.held_by_foreign,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=result.held_by if result.held_by_foreign else None,
+        metadata={"held_by": result.held_by or ""},
     )
 
 
@@ -93,6 +105,7 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
         "last_sequence_number": result.last_sequence_number,
         "lag_after": result.lag_after,
         "lost_to_retention": result.lost_to_retention,
+        "held_by": result.held_by,
         HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
         RECORDS_OUT_OF_RANGE: records_out_of_range(result.records_per_hour),
         "duration_seconds": round(result.duration_seconds, 3),
@@ -196,6 +209,12 @@ def landed_records_checks(
             asset="raw_events",
             description="Fails when events expired in the Event Hub before they were drained.",
         ),
+        dg.AssetCheckSpec(
+            CHECK_CONSUMER_GROUP,
+            asset="raw_events",
+            description="Fails when the partition is held by a consumer outside this deployment "
+            "(another product reading the same consumer group): it was not drained.",
+        ),
         *landed_records_check_specs("raw_events"),
     ],
 )
@@ -203,7 +222,13 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     """Drain one Event Hub partition from its blob checkpoint into the raw Parquet lake."""
     eventhub, partition_id = split_partition_key(context.partition_key)
     settings = azlogs.load()
-    result = drain_partition(settings, eventhub, partition_id, drain_progress_reporter(context))
+    result = drain_partition(
+        settings,
+        eventhub,
+        partition_id,
+        drain_progress_reporter(context),
+        run_id=context.run.run_id,
+    )
     ensure_catalog(settings.data_dir, table_schemas())
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
@@ -222,5 +247,6 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={"lost_to_retention": result.lost_to_retention},
             ),
+            consumer_group_check(result),
         ],
     )

@@ -66,6 +66,8 @@ class DrainResult(LandedTotals):
     begin_sequence_number: int | None = None
     lost_to_retention: int = 0
     lag_after: int | None = None
+    held_by: str | None = None
+    held_by_foreign: bool = False
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_seconds: float = 0.0
 
@@ -133,9 +135,11 @@ class PartitionDrain:
         eventhub: str,
         partition_id: str,
         progress: ProgressCallback | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.progress = progress
+        self.run_id = run_id
         self.eventhub = eventhub
         self.partition_id = str(partition_id)
         self.limits = settings.drain
@@ -158,6 +162,8 @@ class PartitionDrain:
         except OwnershipLost as exc:
             log.warning("%s", exc)
             self.result.status = "owned_elsewhere"
+            self.result.held_by = exc.holder
+            self.result.held_by_foreign = exc.foreign
         finally:
             if self._claim is not None:
                 self._claim.release()
@@ -179,6 +185,7 @@ class PartitionDrain:
             hub.consumer_group,
             self.partition_id,
             ttl_seconds=self.limits.ownership_seconds,
+            run_id=self.run_id,
         )
         self._claim.acquire()
         checkpoint = self._read_checkpoint()
@@ -302,6 +309,8 @@ class PartitionDrain:
         goal = self.result.target_sequence_number - base
         if limits.max_events is not None:
             goal = min(goal, limits.max_events)
+        renew_every = limits.ownership_seconds / 3
+        renewed = time.monotonic()
         receiver.start()
         # However the wait ends (done, deadline, an interruption of the run), the in-flight flush
         # finishes (files, then checkpoint) before the claim is released, and no new one starts.
@@ -320,6 +329,9 @@ class PartitionDrain:
                         intake.done.set()
                     elif intake.silent_for() > self.settings.eventhub.retry_timeout:
                         intake.fail(self._connection_lost(checkpoint))
+                    if time.monotonic() - renewed >= renew_every:
+                        self._renew_claim(intake)
+                        renewed = time.monotonic()
                     if self.progress is not None:
                         self.progress(
                             DrainProgress(
@@ -366,6 +378,14 @@ class PartitionDrain:
             "from there. Check that the namespace is reachable (AZLOGS_EVENTHUB_CONNECTION_STRING "
             "/ AZLOGS_EVENTHUB_NAMESPACE), or wait longer with AZLOGS_EVENTHUB_RETRY_TIMEOUT."
         )
+
+    def _renew_claim(self, intake: _Intake) -> None:
+        """Keep the claim fresh while receiving; losing it stops the drain like an error."""
+        assert self._claim is not None
+        try:
+            self._claim.renew()
+        except OwnershipLost as exc:
+            intake.fail(exc)
 
     def _flush(self, writer: RawBatchWriter, wait: bool = False) -> None:
         """Seal the batch and write it on the flusher thread while receiving goes on.
@@ -518,7 +538,9 @@ def drain_partition(
     eventhub: str,
     partition_id: str,
     progress: ProgressCallback | None = None,
+    run_id: str | None = None,
 ) -> DrainResult:
     """Drain one partition until caught up with what was enqueued when it began (or a cap);
-    ``progress`` is called about five times a second while events are received."""
-    return PartitionDrain(settings, eventhub, partition_id, progress).run()
+    ``progress`` is called about five times a second while events are received. ``run_id`` (the
+    Dagster run's) goes into the ownership claim, to tell people who holds it."""
+    return PartitionDrain(settings, eventhub, partition_id, progress, run_id).run()
