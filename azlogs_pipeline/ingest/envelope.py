@@ -6,6 +6,9 @@ JSON array of records, and a single bare record object.
 Parsing steps:
 
 1. Strict JSON with orjson (a leading UTF-8 byte order mark is skipped; that is not a repair).
+   orjson reads integers beyond 64 bits as floats, which would make records that differ in
+   their last digits equal: a body with a run of 19 or more digits is parsed by the standard
+   library instead, with such integers kept exact (`records.ExactInt`).
 2. If strict parsing fails and the body is valid UTF-8, one textual repair pass, applied only to
    string tokens (text outside strings is never touched):
    - `control_chars`: raw newlines, tabs and other control characters inside a string are escaped
@@ -31,13 +34,20 @@ Dead letters (the original bytes are kept by the caller, with the reason given h
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from azlogs_pipeline.ingest.records import ExactInt
+
 _BOM = b"\xef\xbb\xbf"
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+"""Every integer beyond 64 bits (above 2**64 - 1, below -2**63) has at least 19 digits."""
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 _MAX_REASON_ITEMS = 10
 
 # A string token: double- or single-quoted, closing quote optional so a failed match never
@@ -90,7 +100,7 @@ def parse_envelope(body: bytes | bytearray | memoryview) -> Envelope:
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     try:
-        document = orjson.loads(data)
+        document = loads(data)
         repairs: tuple[str, ...] = ()
     except orjson.JSONDecodeError as strict_error:
         repaired = _repair_and_parse(data, strict_error)
@@ -98,6 +108,22 @@ def parse_envelope(body: bytes | bytearray | memoryview) -> Envelope:
             return Envelope([], dead_letter_reason=repaired)
         document, repairs = repaired
     return _build(document, repairs)
+
+
+def loads(data: bytes) -> Any:
+    """orjson's strict parse, with integers beyond 64 bits kept exact (see the module docstring).
+
+    Raises orjson.JSONDecodeError for anything orjson would refuse.
+    """
+    if data.translate(_DIGITS_ONLY).find(_LONG_DIGIT_RUN) < 0:
+        return orjson.loads(data)
+    orjson.loads(data)  # refuses exactly what the fast path refuses
+    return json.loads(data, parse_int=_exact_int)
+
+
+def _exact_int(text: str) -> int:
+    value = int(text)
+    return ExactInt(value) if not _INT64_MIN <= value <= _UINT64_MAX else value
 
 
 def _repair_and_parse(
@@ -112,7 +138,7 @@ def _repair_and_parse(
     if not repairs:
         return f"invalid_json: {strict_error}"
     try:
-        return orjson.loads(fixed), repairs
+        return loads(fixed.encode()), repairs
     except orjson.JSONDecodeError:
         return f"invalid_json: {strict_error} (repair attempted: {', '.join(repairs)})"
 

@@ -3,7 +3,8 @@
 Record id. The canonical form of a record is `orjson.dumps(record, option=OPT_SORT_KEYS)` of the
 parsed record: object keys sorted by code point at every depth, no whitespace, UTF-8 text (no
 `\\uXXXX` escapes except for control characters, `"` and `\\` escaped minimally), numbers as orjson
-writes the parsed value (`1` and `1.0` stay different; integers beyond 64 bits parse as floats).
+writes the parsed value (`1` and `1.0` stay different), and integers beyond 64 bits, which orjson
+cannot hold, exactly as their digits (`ExactInt`).
 Because it is rebuilt from the parsed value, key order, whitespace and escaping choices of the sender
 do not matter (a key repeated in one object keeps its last value, as every JSON parser does). It is
 taken after envelope repairs, so a stray `"":""` does not change the id. `record_id` is the first 32 hex digits (128 bits) of SHA-256 over that form. The raw
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -113,6 +115,24 @@ _US = re.compile(
 _TENANT_IN_RESOURCE = re.compile(r"/tenants/([^/]+)", re.IGNORECASE)
 
 
+class ExactInt(int):
+    """An integer beyond 64 bits, as parsed from a body; written to the canonical form digit for
+    digit (orjson would refuse it, or read it as a float)."""
+
+
+# A placeholder no sender can produce (it holds a random per-process token), swapped for the digits.
+_EXACT_TOKEN = f"\x00azlogs-exact-int-{uuid.uuid4().hex}:"
+_EXACT_PLACEHOLDER = re.compile(
+    re.escape(orjson.dumps(_EXACT_TOKEN)[:-1]) + rb"(-?[0-9]+)\\u0000\""
+)
+
+
+def _exact_placeholder(value: Any) -> str:
+    if isinstance(value, ExactInt):
+        return f"{_EXACT_TOKEN}{int(value)}\x00"
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
 class RecordFields(NamedTuple):
     """What the raw lake stores about one record besides its position.
 
@@ -136,7 +156,7 @@ def extract_record_fields(
     record: Mapping[str, Any], enqueued_time: datetime, future_fallback: bool = True
 ) -> RecordFields:
     """All raw-lake fields of one record; `enqueued_time` is the last event-time fallback."""
-    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    canonical = canonical_json(record)
     raw_category = get_ci(record, "category")
     category, category_valid = safe_category(raw_category)
     properties = nested_mapping(get_ci(record, "properties"))
@@ -159,7 +179,15 @@ def extract_record_fields(
 
 def canonical_json(record: Any) -> bytes:
     """The canonical JSON form used for `record_id` (see the module docstring)."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        marked = orjson.dumps(
+            record,
+            option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS,
+            default=_exact_placeholder,
+        )
+        return _EXACT_PLACEHOLDER.sub(rb"\1", marked)
 
 
 def record_id_of(canonical: bytes) -> str:
@@ -198,7 +226,11 @@ def nested_mapping(value: Any) -> Mapping[str, Any] | None:
 
 def safe_category(value: Any) -> tuple[str, bool]:
     """(category for the lake path, valid?). Known categories get their documented casing;
-    anything missing or outside [A-Za-z0-9_-]{1,64} becomes the reserved `_invalid`."""
+    anything missing or outside [A-Za-z0-9_-]{1,64} becomes the reserved `_invalid`.
+
+    A leading `_` is the project's (the `_invalid` marker): a sender's category that starts with
+    `_` gets one more (`_invalid` -> `__invalid`), so it never mixes with the marker.
+    """
     if type(value) is not str:
         return INVALID_CATEGORY, False
     return _safe_category_text(value)
@@ -206,6 +238,8 @@ def safe_category(value: Any) -> tuple[str, bool]:
 
 @lru_cache(maxsize=1024)
 def _safe_category_text(value: str) -> tuple[str, bool]:
+    if value.startswith("_"):
+        value = "_" + value
     if not is_safe_segment(value):
         return INVALID_CATEGORY, False
     return _CANONICAL_CATEGORY.get(value.lower(), value), True

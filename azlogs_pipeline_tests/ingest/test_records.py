@@ -252,6 +252,9 @@ def test_record_fields_carry_the_canonical_text_they_hash() -> None:
         ("Catégorie", ("_invalid", False)),
         ("x" * 65, ("_invalid", False)),
         ("x" * 64, ("x" * 64, True)),
+        ("_invalid", ("__invalid", True)),
+        ("__invalid", ("___invalid", True)),
+        ("_" + "x" * 63, ("_invalid", False)),
         ("", ("_invalid", False)),
         (None, ("_invalid", False)),
         (42, ("_invalid", False)),
@@ -285,4 +288,42 @@ def test_a_time_more_than_a_day_after_enqueueing_falls_back_to_the_enqueued_time
     assert resolve_event_time(later, later[props], "SignInLogs", enqueued) == (
         enqueued,
         "enqueued_time (properties.createdDateTime in the future)",
+    )
+
+
+def test_a_senders_invalid_category_is_kept_apart_from_the_marker() -> None:
+    sent = extract_record_fields({"category": "_invalid", "time": "2025-03-01T00:00:00Z"}, ENQUEUED)
+    missing = extract_record_fields({"time": "2025-03-01T00:00:00Z"}, ENQUEUED)
+    assert (sent.category, sent.category_valid) == ("__invalid", True)
+    assert (missing.category, missing.category_valid) == ("_invalid", False)
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["18446744073709551616", "123456789012345678901234567890", "-9223372036854775809"],
+)
+def test_integers_beyond_64_bits_stay_exact_in_the_canonical_form(number: str) -> None:
+    from azlogs_pipeline.ingest.envelope import parse_envelope
+
+    def record_of(digits: str) -> Any:
+        body = f'{{"records": [{{"category": "AuditLogs", "n": {digits}, "m": [{digits}]}}]}}'
+        (item,) = parse_envelope(body.encode()).records
+        return item.record
+
+    last = int(number[-1])
+    neighbour = number[:-1] + str(last + 1 if last < 9 else last - 1)
+    record = record_of(number)
+    assert (
+        canonical_json(record) == f'{{"category":"AuditLogs","m":[{number}],"n":{number}}}'.encode()
+    )
+    assert record_id(record) != record_id(record_of(neighbour))
+
+
+def test_integers_within_64_bits_keep_the_ids_they_always_had() -> None:
+    from azlogs_pipeline.ingest.envelope import parse_envelope
+
+    body = b'{"records": [{"a": 18446744073709551615, "b": -9223372036854775808, "s": "1234567890123456789012"}]}'
+    (item,) = parse_envelope(body).records
+    assert canonical_json(item.record) == orjson.dumps(
+        orjson.loads(body)["records"][0], option=orjson.OPT_SORT_KEYS
     )
