@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 import orjson
+import pytest
 
 from azlogs_pipeline.assets.ingest import CHECK_CONSUMER_GROUP, EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.config import load_settings
@@ -123,7 +124,7 @@ def test_a_consumer_outside_the_deployment_fails_a_check(
     eventhubs_emulator_factory: Any,
     azurite_endpoint: AzuriteEndpoint,
     tmp_path: Path,
-    monkeypatch: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
     send_bodies(emulator.connection_string(HUB), [signins(0)], partition_id="0")
@@ -162,6 +163,7 @@ def test_a_consumer_outside_the_deployment_fails_a_check(
     assert meta["status"] == "owned_elsewhere" and meta["records"] == 0
 
 
+@pytest.mark.timeout(900)  # five `azlogs run` processes; about 90 s on an idle 2-core machine
 def test_four_kills_mid_drain_then_one_run_lands_everything_exactly_once(
     eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
 ) -> None:
