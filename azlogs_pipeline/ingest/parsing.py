@@ -33,7 +33,9 @@ def gc_paused() -> Iterator[None]:
 
     Parsed documents are acyclic and freed by reference counting; the collector would only re-scan
     their ~100 containers per record, which measured ~25% of ingest time. The previous state is
-    restored, so nesting and callers that disabled it themselves are unaffected.
+    restored, so nesting and callers that disabled it themselves are unaffected. Free the
+    documents before the block ends: the first allocation after it starts a collection of every
+    container still alive (which cost another ~35% of a parse when the document outlived it).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -50,20 +52,28 @@ def parse_event(body: bytes, enqueued_time: datetime, future_fallback: bool = Tr
     A record whose fields cannot be extracted (unexpected value types, a bug) must not stop the
     partition: it is named in the event's dead-letter reason, and the dead letter keeps the bytes.
     """
+    failures: list[str] = []
     with gc_paused():
-        envelope = parse_envelope(body)
-        parsed = ParsedEvent([], [], [], None)
-        failures: list[str] = []
-        for item in envelope.records:
-            try:
-                fields = extract_record_fields(item.record, enqueued_time, future_fallback)
-            except Exception as exc:
-                failures.append(f"{item.index} ({type(exc).__name__})")
-                continue
-            parsed.fields.append(fields)
-            parsed.indexes.append(item.index)
-            parsed.repaired.append(item.repaired)
-    parsed.dead_letter_reason = _with_failures(envelope.dead_letter_reason, failures)
+        # The parsed document dies when _parse returns, while the collector is still paused.
+        parsed = _parse(body, enqueued_time, future_fallback, failures)
+    parsed.dead_letter_reason = _with_failures(parsed.dead_letter_reason, failures)
+    return parsed
+
+
+def _parse(
+    body: bytes, enqueued_time: datetime, future_fallback: bool, failures: list[str]
+) -> ParsedEvent:
+    envelope = parse_envelope(body)
+    parsed = ParsedEvent([], [], [], envelope.dead_letter_reason)
+    for item in envelope.records:
+        try:
+            fields = extract_record_fields(item.record, enqueued_time, future_fallback)
+        except Exception as exc:
+            failures.append(f"{item.index} ({type(exc).__name__})")
+            continue
+        parsed.fields.append(fields)
+        parsed.indexes.append(item.index)
+        parsed.repaired.append(item.repaired)
     return parsed
 
 
