@@ -7,9 +7,15 @@ partition of the emulator (run in its own process, as a real service would be), 
 - baseline: what a quick hand-written shipper does: the SDK's receive callback, `json.loads`,
   pandas to Parquet and a blob checkpoint per batch, in a child process.
 
-Prints records/s, MB/s and peak RSS for both, and the ratio.
+Prints records/s, MB/s and peak RSS for both, and the ratio (issue 10's target: at least 2x).
+
+Then, end to end: `azlogs run` (drains, tables, summaries, catalog) over a 4-partition hub holding
+`--run-records` generated sign-ins (100 per event, spread over `--run-hours` event-time hours),
+against the naive consumer draining the same hub alone (all partitions, one process, as a quick
+shipper would), each on its own consumer group's checkpoints (target: at least 3x).
 
     .venv/bin/python bench/bench_drain.py [--records 1000000] [--baseline-records 200000]
+        [--run-records 200000] [--run-hours 2]
 """
 
 from __future__ import annotations
@@ -33,18 +39,20 @@ from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: 
 from azlogs_pipeline.local.processes import free_port, spawn, stop_process, wait_for_port  # noqa: E402
 
 HUB = "bench"
+RUN_HUB = "runbench"
 RECORDS_PER_EVENT = 100
 
 OURS = """
 import json, resource, sys, time
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import drain_partition
-started = time.monotonic()
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+started, cpu0 = time.monotonic(), cpu()
 result = drain_partition(load_settings(), "bench", sys.argv[1])
 print(json.dumps({"seconds": time.monotonic() - started, "records": result.records,
                   "bytes": result.body_bytes, "events": result.events, "lag": result.lag_after,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}))
+                  "cpu": cpu() - cpu0}))
 """
 
 BASELINE = """
@@ -53,12 +61,15 @@ import pandas as pd
 from azure.eventhub import EventHubConsumerClient
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 limit = int(sys.argv[1]); out = sys.argv[2]
+hub = sys.argv[3] if len(sys.argv) > 3 else "bench"
+partition = {"partition_id": "0"} if hub == "bench" else {}
 store = BlobCheckpointStore.from_connection_string(
     os.environ["AZLOGS_STORAGE_CONNECTION_STRING"], os.environ["AZLOGS_STORAGE_CONTAINER"])
 client = EventHubConsumerClient.from_connection_string(
     os.environ["AZLOGS_EVENTHUB_CONNECTION_STRING"], consumer_group="$Default",
-    eventhub_name="bench", checkpoint_store=store)
+    eventhub_name=hub, checkpoint_store=store)
 state = {"records": 0, "bytes": 0, "files": 0}
+lock = threading.Lock()
 done = threading.Event()
 def on_batch(ctx, events):
     if not events:
@@ -70,19 +81,24 @@ def on_batch(ctx, events):
         for record in json.loads(body)["records"]:
             rows.append({"category": record.get("category"), "time": record.get("time"),
                          "record": json.dumps(record)})
-    pd.DataFrame(rows).to_parquet(f"{out}/batch-{state['files']}.parquet")
-    state["files"] += 1
-    state["records"] += len(rows)
+    with lock:
+        name = f"{out}/batch-{state['files']}.parquet"
+        state["files"] += 1
+    pd.DataFrame(rows).to_parquet(name)
     ctx.update_checkpoint(events[-1])
-    if state["records"] >= limit:
-        done.set()
-started = time.monotonic()
+    with lock:
+        state["records"] += len(rows)
+        if state["records"] >= limit:
+            done.set()
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+started, cpu0 = time.monotonic(), cpu()
 worker = threading.Thread(target=client.receive_batch, kwargs=dict(
-    on_event_batch=on_batch, partition_id="0", starting_position="-1", max_batch_size=100,
-    max_wait_time=3), daemon=True)
+    on_event_batch=on_batch, starting_position="-1", max_batch_size=100, max_wait_time=3,
+    **partition), daemon=True)
 worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
 print(json.dumps({"seconds": elapsed, "records": state["records"], "bytes": state["bytes"],
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu": cpu() - cpu0}))
 """
 
 
@@ -96,11 +112,26 @@ def realistic_bodies(count: int) -> list[bytes]:
     ]
 
 
-def publish(conn: str, bodies: list[bytes], events: int, partition: str = "0") -> float:
+def sign_in_bodies(records: int, hours: float) -> list[bytes]:
+    """`records` distinct generated sign-ins, RECORDS_PER_EVENT per body."""
+    generated = generate(GeneratorOptions(records=int(records * 1.6), hours=hours, seed=13))
+    signins = [r for r in generated.records if str(r.get("category", "")).endswith("SignInLogs")]
+    if len(signins) < records:
+        raise SystemExit(f"the generator gave {len(signins):,} sign-ins, fewer than {records:,}")
+    signins = signins[:records]
+    return [
+        orjson.dumps({"records": signins[i : i + RECORDS_PER_EVENT]})
+        for i in range(0, len(signins), RECORDS_PER_EVENT)
+    ]
+
+
+def publish(
+    conn: str, bodies: list[bytes], events: int, partition: str = "0", hub: str = HUB
+) -> float:
     from azure.eventhub import EventData, EventHubProducerClient
 
     started = time.monotonic()
-    with EventHubProducerClient.from_connection_string(conn, eventhub_name=HUB) as producer:
+    with EventHubProducerClient.from_connection_string(conn, eventhub_name=hub) as producer:
         batch = producer.create_batch(partition_id=partition)
         for n in range(events):
             data = EventData(bodies[n % len(bodies)])
@@ -136,6 +167,10 @@ def child(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
     return result_of(start_child(code, env, *args))
 
 
+def per_record(figures: dict[str, float]) -> str:
+    return f"{figures['cpu'] / figures['records'] * 1e6:.0f} us"
+
+
 def line(name: str, figures: dict[str, float]) -> str:
     rate = figures["records"] / figures["seconds"]
     mbs = figures["bytes"] / figures["seconds"] / 1e6
@@ -156,6 +191,13 @@ def main() -> None:
         help="records on each of two more partitions, drained at once by two processes "
         "(one Dagster run per partition); 0 to skip",
     )
+    parser.add_argument(
+        "--run-records",
+        type=int,
+        default=200_000,
+        help="sign-ins on a 4-partition hub for `azlogs run` end to end; 0 to skip",
+    )
+    parser.add_argument("--run-hours", type=float, default=2.0)
     args = parser.parse_args()
     events = args.records // RECORDS_PER_EVENT
 
@@ -165,7 +207,7 @@ def main() -> None:
         blob = azurite.start_azurite(work / "azurite", "127.0.0.1", blob_port)
         log = work / "eventhubs.log"
         command = [sys.executable, "-m", "azlogs_pipeline.local.eventhubs", "--host", "127.0.0.1"]
-        command += ["--port", str(eh_port), "--hub", HUB, "--partitions", "3"]
+        command += ["--port", str(eh_port), "--hub", HUB, "--hub", RUN_HUB, "--partitions", "4"]
         emulator = spawn(command, log, cwd=ROOT)
         try:
             wait_for_port("127.0.0.1", eh_port, emulator, "Event Hubs emulator", log, 30)
@@ -185,7 +227,7 @@ def main() -> None:
             service = BlobServiceClient.from_connection_string(
                 azurite.connection_string("127.0.0.1", blob_port)
             )
-            for name in ("ours", "baseline"):
+            for name in ("ours", "baseline", "run", "naive-run"):
                 service.create_container(name)
             env = {
                 "AZLOGS_EVENTHUB_CONNECTION_STRING": conn,
@@ -216,12 +258,18 @@ def main() -> None:
                 ]
                 results = [result_of(run) for run in runs]
                 parallel = (sum(r["records"] for r in results), time.monotonic() - started)
+            end_to_end = None
+            if args.run_records:
+                end_to_end = run_end_to_end(conn, env, work, args.run_records, args.run_hours)
         finally:
             stop_process(emulator.pid)
             stop_process(blob.pid)
     print(line("azlogs", ours))
-    print(f"  (CPU time of the drain process: {ours['cpu']:.1f} s)")
+    print(f"  (CPU time of the drain process: {ours['cpu']:.1f} s, {per_record(ours)} per record)")
     print(line("baseline", base))
+    print(
+        f"  (CPU time of the baseline process: {base['cpu']:.1f} s, {per_record(base)} per record)"
+    )
     ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
     print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
     if parallel:
@@ -230,6 +278,51 @@ def main() -> None:
             f"two partitions drained at once (two processes): {records:,} records in "
             f"{seconds:.1f} s: {records / seconds:,.0f} records/s together"
         )
+    if end_to_end:
+        run_seconds, naive = end_to_end
+        records = args.run_records
+        print(
+            f"azlogs run, {records:,} sign-ins on 4 partitions, end to end (drain, tables, "
+            f"summaries): {run_seconds:.1f} s, {records / run_seconds:,.0f} records/s"
+        )
+        print(line("naive", naive) + " (drain alone, same hub)")
+        rate = (records / run_seconds) / (naive["records"] / naive["seconds"])
+        print(f"ratio: azlogs run end to end is {rate:.1f}x the naive consumer's drain alone")
+
+
+def run_end_to_end(
+    conn: str, env: dict[str, str], work: Path, records: int, hours: float
+) -> tuple[float, dict[str, float]]:
+    """`azlogs run` over RUN_HUB, then the naive consumer draining RUN_HUB alone."""
+    bodies = sign_in_bodies(records, hours)
+    for partition in range(4):
+        part = bodies[partition::4]
+        publish(conn, part, len(part), str(partition), RUN_HUB)
+    run_env = {
+        **os.environ,
+        **env,
+        "AZLOGS_EVENTHUB_NAME": RUN_HUB,
+        "AZLOGS_STORAGE_CONTAINER": "run",
+        "AZLOGS_DATA_DIR": str(work / "run-data"),
+    }
+    run_env.pop("DAGSTER_HOME", None)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "azlogs_pipeline.cli", "run"],
+        env=run_env, cwd=work, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"azlogs run failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    (work / "naive-run").mkdir()
+    naive = child(
+        BASELINE,
+        {**env, "AZLOGS_STORAGE_CONTAINER": "naive-run"},
+        str(records),
+        str(work / "naive-run"),
+        RUN_HUB,
+    )
+    return seconds, naive
 
 
 if __name__ == "__main__":
