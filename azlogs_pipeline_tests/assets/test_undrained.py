@@ -4,8 +4,8 @@ outside the deployment fails a Dagster check. Real emulator, Azurite, Dagster an
 
 from __future__ import annotations
 
-import os
 import contextlib
+import os
 import random
 import subprocess
 import sys
