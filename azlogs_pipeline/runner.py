@@ -300,9 +300,7 @@ def not_drained(runs: list[DrainRun]) -> list[str]:
         if run.interrupted:
             lines.append(f"{run.partition_key} not drained: {run.error}")
         elif not run.success:
-            lines.append(
-                f"{run.partition_key} not drained: the drain failed (run {run.run_id}): {run.error}"
-            )
+            lines.append(f"{run.partition_key} failed (run {run.run_id}): {run.error}")
         elif run.metadata.get("status") == "owned_elsewhere":
             lines.append(f"{run.partition_key} not drained: {run.metadata.get('held_by')}")
     return lines
