@@ -12,10 +12,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from types import FrameType, TracebackType
 from typing import Any, NoReturn
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_REAP_SECONDS = 1.0
+"""How long a second signal waits for the killed workers to be gone (a process killed while it
+writes or frees a large heap takes a moment to die), so that none outlives the exit."""
 
 
 def exit_now(code: int) -> NoReturn:
@@ -58,9 +62,11 @@ class StopRequest:
             self.signum = signum
             self.requested.set()
             return
-        for child in list(self._children):
+        children = list(self._children)
+        for child in children:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.pid, signal.SIGKILL)
+        _reap(children, time.monotonic() + _REAP_SECONDS)
         os._exit(self.exit_code)
 
     def __enter__(self) -> StopRequest:
@@ -76,3 +82,18 @@ class StopRequest:
     ) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+
+
+def _reap(children: list[subprocess.Popen[bytes]], deadline: float) -> None:
+    """Wait until the killed children have exited (or the deadline passes); never raises."""
+    waiting = {child.pid for child in children}
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # already reaped
+                done = pid
+            if done:
+                waiting.discard(pid)
+        if waiting:
+            time.sleep(0.01)
