@@ -16,8 +16,10 @@ from azlogs_pipeline_tests.fixtures.settings import local_environment
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 HUB = "adlogs"
+SEEDED_DAY = datetime(2026, 11, 19, tzinfo=UTC)
+"""The day of the seeded raw lake: apart from the hours other tests publish to (2026-11-20)."""
 SEEDED_HOURS = tuple(range(24))
-"""Hours of 2026-11-20 with audit records in the seeded raw lake (`seeded_records(hour)` each)."""
+"""Hours of `SEEDED_DAY` with audit records in the seeded raw lake (`seeded_records(hour)` each)."""
 
 
 def seeded_records(hour: int) -> int:
@@ -25,7 +27,7 @@ def seeded_records(hour: int) -> int:
 
 
 def audit_record(n: int, hour: int) -> dict[str, object]:
-    when = f"2026-11-20T{hour:02d}:{10 + n % 40:02d}:00Z"
+    when = f"{SEEDED_DAY:%Y-%m-%d}T{hour:02d}:{10 + n % 40:02d}:00Z"
     return {
         "category": "AuditLogs",
         "time": when,
@@ -53,7 +55,7 @@ def seeded_service(
     for hour in SEEDED_HOURS:
         records = [audit_record(n + i, hour) for i in range(seeded_records(hour))]
         n += len(records)
-        write_raw(data_dir, records, datetime(2026, 11, 20, hour, 30, tzinfo=UTC), eventhub=HUB)
+        write_raw(data_dir, records, SEEDED_DAY.replace(hour=hour, minute=30), eventhub=HUB)
     emulator = EventHubsEmulator(hubs=[HUB], partitions=1).start()
     try:
         environment = local_environment(emulator, azurite_endpoint, data_dir)

@@ -73,15 +73,16 @@ def owner_of_partition_0(environment: dict[str, str]) -> str:
 
 
 def landed(seeded: SeededService) -> tuple[int, int]:
-    """Records of the test's hour (2026-11-20 00:00) in raw_records: all, and distinct ids."""
+    """Records this test published (ids `a-0-...`; the seeded hour 00 has others) in
+    raw_records: all, and distinct ids."""
     files = [str(path) for path in raw_root(seeded.data_dir).rglob("*.parquet")]
     if not files:
         return (0, 0)
     with duckdb.connect() as con:
         row = con.execute(
             "SELECT count(*), count(DISTINCT record_id) FROM read_parquet(?) "
-            "WHERE event_time < TIMESTAMPTZ '2026-11-20 01:00:00+00'",
-            [files],
+            "WHERE json_extract_string(record, '$.properties.id') LIKE ?",
+            [files, "a-0-%"],
         ).fetchone()
     return (row[0], row[1]) if row else (0, 0)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -17,13 +16,14 @@ from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.paths import table_hour_file
 from azlogs_pipeline_tests.dagster_service.conftest import (
+    SEEDED_DAY,
     SEEDED_HOURS,
     SeededService,
     seeded_records,
 )
 from azlogs_pipeline_tests.dagster_service.service import DagsterService
 
-HOURS = [f"2026-11-20-{hour:02d}:00" for hour in SEEDED_HOURS]
+HOURS = [f"{SEEDED_DAY:%Y-%m-%d}-{hour:02d}:00" for hour in SEEDED_HOURS]
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
@@ -143,7 +143,5 @@ def test_two_overlapping_backfills_build_every_hour_without_concurrent_runs(
         for before, after in itertools.pairwise(writes):
             assert before[1] <= after[0], f"two builds of {hour} wrote at once: {writes}"
     for hour in SEEDED_HOURS:
-        path = table_hour_file(
-            seeded_service.data_dir, "audit_logs", datetime(2026, 11, 20, hour, tzinfo=UTC)
-        )
+        path = table_hour_file(seeded_service.data_dir, "audit_logs", SEEDED_DAY.replace(hour=hour))
         assert pq.read_metadata(path).num_rows == seeded_records(hour)
