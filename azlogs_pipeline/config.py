@@ -27,6 +27,8 @@ DEFAULT_DATA_DIR = "./data"
 DEFAULT_RETRY_TOTAL = 3
 DEFAULT_RETRY_TIMEOUT = 60.0
 DEFAULT_DRAIN_MAX_SECONDS = 3600.0
+DEFAULT_BUILD_MEMORY_MB = 1024
+MIN_BUILD_MEMORY_MB = 64
 """Wall-clock safety bound of one drain: it stops, lands what it has and resumes next run."""
 
 StartPosition = Literal["earliest", "latest"]
@@ -493,6 +495,23 @@ def load_drain_parallelism(environ: Mapping[str, str] | None = None) -> int:
         raise ConfigError(
             f"AZLOGS_DRAIN_PARALLELISM={raw!r} is not a positive whole number. Use e.g. 4, or "
             "leave it unset to drain as many partitions at once as there are cores."
+        )
+    return int(raw)
+
+
+def load_build_memory_mb(environ: Mapping[str, str] | None = None) -> int:
+    """The memory budget of one build process, in MB (``AZLOGS_BUILD_MEMORY_MB``, default 1024):
+    DuckDB's `memory_limit` for hour and summary builds; what does not fit spills to disk under
+    `<data dir>/scratch`."""
+    env = _environment(environ)
+    raw = _get(env, "AZLOGS_BUILD_MEMORY_MB")
+    if raw is None:
+        return DEFAULT_BUILD_MEMORY_MB
+    if not raw.isdigit() or int(raw) < MIN_BUILD_MEMORY_MB:
+        raise ConfigError(
+            f"AZLOGS_BUILD_MEMORY_MB={raw!r} is not a whole number of megabytes of at least "
+            f"{MIN_BUILD_MEMORY_MB}. Use e.g. 1024 (the default), about half the memory a build "
+            "worker may use."
         )
     return int(raw)
 

@@ -31,6 +31,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from azlogs_pipeline.config import load_build_memory_mb  # noqa: E402
 from azlogs_pipeline.ingest.batch import RawBatchWriter  # noqa: E402
 from azlogs_pipeline.lake.paths import raw_root  # noqa: E402
 from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
@@ -38,6 +39,7 @@ from azlogs_pipeline.normalize.hour import connect  # noqa: E402
 from azlogs_pipeline.normalize.tables import table_spec  # noqa: E402
 
 HOUR = datetime(2026, 11, 20, 10, tzinfo=UTC)
+LAND_CHUNK = 50_000
 
 
 def signin_records(count: int, hour: datetime, first: int) -> list[dict[str, object]]:
@@ -123,10 +125,11 @@ def build_in_child(data_dir: Path, hours: list[datetime]) -> tuple[float, int, f
     done = subprocess.run(
         [sys.executable, "-c", BUILD_IN_CHILD, str(ROOT), str(data_dir)]
         + [hour.isoformat() for hour in hours],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"the build failed:\n{done.stderr}")
     seconds, rows = json.loads(done.stdout)
     return seconds, rows, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -148,17 +151,20 @@ def main() -> None:
         data_dir = Path(tmp)
         sample: list[dict[str, object]] = []
         for index, hour in enumerate(hours):
-            first = index * args.per_hour
-            records = signin_records(min(args.per_hour, n - first), hour, first)
-            land(data_dir, records, hour, first // 100)
-            sample.extend(records[: args.baseline_records - len(sample)])
-            del records
+            hour_first = index * args.per_hour
+            hour_end = min(hour_first + args.per_hour, n)
+            for first in range(hour_first, hour_end, LAND_CHUNK):  # this process stays small
+                records = signin_records(min(LAND_CHUNK, hour_end - first), hour, first)
+                land(data_dir, records, hour, first // 100)
+                sample.extend(records[: args.baseline_records - len(sample)])
+                del records
         ours, rows, rss = build_in_child(data_dir, hours)
         floor_seconds = floor(data_dir)
         base = pandas_baseline(sample, data_dir / "pandas.parquet")
     print(
         f"azlogs build_hour(signin_logs): {n:,} records in {len(hours)} hours -> {rows:,} rows in "
-        f"{ours:.1f} s: {n / ours:,.0f} records/s (peak RSS of the building process {rss:,.0f} MB)"
+        f"{ours:.1f} s: {n / ours:,.0f} records/s (peak RSS of the building process {rss:,.0f} MB, "
+        f"budget AZLOGS_BUILD_MEMORY_MB={load_build_memory_mb()})"
     )
     print(
         "floor (DuckDB scan + one json_transform per record to the table's fields): "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
+from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     RawFile,
     partition_lock,
@@ -35,7 +37,13 @@ from azlogs_pipeline.lake.builds import (
     raw_hour_inputs,
     replace_partition,
 )
-from azlogs_pipeline.lake.paths import hour_key, hour_start, raw_hour_dir, table_hour_file
+from azlogs_pipeline.lake.paths import (
+    hour_key,
+    hour_start,
+    raw_hour_dir,
+    scratch_dir,
+    table_hour_file,
+)
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.storage import LakePath, configure_duckdb
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
@@ -44,6 +52,12 @@ RAW_RELATION = "raw_hour"
 ORDER_COLUMNS = ("event_time", "record_id")
 SCHEMA_VERSION = "1"
 COMPRESSION: Literal["zstd"] = "zstd"
+ROW_GROUP_ROWS = 10_000
+"""Rows per Parquet row group of a table hour: the writer holds one row group per thread in
+memory (DuckDB's default of 122,880 rows of sign-ins with their raw JSON is about 1 GB)."""
+MEMORY_MB_PER_THREAD = 1024
+"""Build memory per DuckDB thread: the dedupe windows and the sort spill reliably with 1 GB each
+(two threads in 1 GB ran out of memory on a 200,000-record hour)."""
 TABLES_AREA = "tables"
 """The writer-lock area of table hours (`lake.builds.partition_lock`)."""
 
@@ -88,7 +102,7 @@ def build_hours(
     data_dir = Path(data_dir)
     specs = [table_spec(name) for name in tables] if tables is not None else list(TABLES)
     built = []
-    with connect() as con:
+    with connect(scratch=scratch_dir(data_dir)) as con:
         for hour in hours:
             start = hour_start(hour)
             with partition_lock(data_dir, TABLES_AREA, hour_key(start)):
@@ -115,14 +129,24 @@ def table_schema(table: str) -> pa.Schema:
         return _run(con, spec).schema.with_metadata(_metadata(spec))
 
 
-def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
+def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection ready for the table queries (with their shared macros).
 
+    It keeps to the build's memory budget (`AZLOGS_BUILD_MEMORY_MB`): with ``scratch`` (the data
+    dir's local scratch directory, also for a blob lake) what does not fit spills to a directory
+    of its own there, which DuckDB removes when the connection closes; without it nothing spills.
     ``timezone`` is the session zone; results must not depend on it (the tests check with
     another one)."""
     con = duckdb.connect(":memory:")
-    threads = os.cpu_count() or 1
+    budget = load_build_memory_mb()
+    threads = max(1, min(os.cpu_count() or 1, budget // MEMORY_MB_PER_THREAD))
     con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET memory_limit = $limit", {"limit": f"{budget}MB"})
+    spill = ""
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+        spill = str(scratch / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    con.execute("SET temp_directory = $directory", {"directory": spill})
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = $zone", {"zone": timezone})
     con.execute("SET enable_progress_bar = false")
@@ -144,7 +168,9 @@ def _build_table(
     rows_per_category: dict[str, int] = {}
 
     def write(tmp: Path) -> int:
-        _relation(con, spec).write_parquet(str(tmp), compression=COMPRESSION)
+        _relation(con, spec).write_parquet(
+            str(tmp), compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS
+        )
         written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
         rows_per_category.update(_counts_of(written.fetchall()))
         return sum(rows_per_category.values())

@@ -34,6 +34,7 @@ from azlogs_pipeline.lake.parquet import table_writer
 from azlogs_pipeline.lake.paths import (
     hour_key,
     hour_start,
+    scratch_dir,
     summary_day_file,
     summary_hour_file,
     summary_hour_files,
@@ -129,7 +130,7 @@ def build_summary(
     with partition_lock(data_dir, SUMMARIES_AREA, f"{spec.name}-{key}"):
         # Taken before reading: a table hour rebuilt meanwhile makes this partition differ again.
         digest = summary_window_digest(data_dir, spec, key)
-        with connect() as con:
+        with connect(scratch=scratch_dir(data_dir)) as con:
             files = 0
             for table in spec.tables:
                 found = table_hour_files(data_dir, table, lookback_start, window_end)
@@ -207,9 +208,10 @@ def catalog_views() -> dict[str, str]:
     return {name: read_sql(file_name) for name, file_name in CATALOG_VIEWS.items()}
 
 
-def connect(timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
-    """The normalization connection (same settings and macros) plus the summaries' macros."""
-    con = connect_tables(timezone)
+def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """The normalization connection (same settings, memory budget and macros) plus the
+    summaries' macros."""
+    con = connect_tables(timezone, scratch)
     con.execute(read_sql("_macros.sql") + ";")
     return con
 
