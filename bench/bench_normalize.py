@@ -10,6 +10,7 @@ Lands N generated sign-in records in one hour of a temporary raw lake, then meas
 Prints records/s for each, peak RSS of this process, and the ratios.
 
     .venv/bin/python bench/bench_normalize.py [--records 1000000] [--per-hour 200000]
+        [--budgets 1024,4096] [--lake DIR]
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -107,7 +108,7 @@ def pandas_baseline(records: list[dict[str, object]], out: Path) -> float:
 
 
 BUILD_IN_CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from datetime import datetime
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
@@ -116,22 +117,30 @@ started = time.perf_counter()
 rows = 0
 for hour in sys.argv[3:]:
     rows += build_hour(Path(sys.argv[2]), datetime.fromisoformat(hour), ["signin_logs"])["signin_logs"].rows
-print(json.dumps([time.perf_counter() - started, rows]))
+seconds = time.perf_counter() - started
+print(json.dumps([seconds, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
 """
 
 
-def build_in_child(data_dir: Path, hours: list[datetime]) -> tuple[float, int, float]:
-    """build_hour of each hour in a fresh process: (seconds, rows, peak RSS in MB of it alone)."""
+def build_in_child(
+    data_dir: Path, hours: list[datetime], budget_mb: int | None
+) -> tuple[float, int, float]:
+    """build_hour of each hour in a fresh process under the budget (None: the setting as it is):
+    (seconds, rows, peak RSS in MB of that process)."""
+    env = dict(os.environ)
+    if budget_mb is not None:
+        env["AZLOGS_BUILD_MEMORY_MB"] = str(budget_mb)
     done = subprocess.run(
         [sys.executable, "-c", BUILD_IN_CHILD, str(ROOT), str(data_dir)]
         + [hour.isoformat() for hour in hours],
         capture_output=True,
         text=True,
+        env=env,
     )
     if done.returncode != 0:
         raise SystemExit(f"the build failed:\n{done.stderr}")
-    seconds, rows = json.loads(done.stdout)
-    return seconds, rows, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    seconds, rows, rss = json.loads(done.stdout)
+    return seconds, rows, rss
 
 
 def main() -> None:
@@ -144,35 +153,54 @@ def main() -> None:
         default=200_000,
         help="records given to the pandas baseline (it holds them all in memory)",
     )
+    parser.add_argument(
+        "--budgets",
+        default="",
+        help="AZLOGS_BUILD_MEMORY_MB values to build under, in turn (default: the setting)",
+    )
+    parser.add_argument(
+        "--lake",
+        type=Path,
+        help="a data dir to land into once and reuse (default: a temporary one)",
+    )
     args = parser.parse_args()
     n = args.records
     hours = [HOUR + timedelta(hours=h) for h in range(math.ceil(n / args.per_hour))]
+    budgets: list[int | None] = [int(b) for b in args.budgets.split(",") if b] or [None]
     with tempfile.TemporaryDirectory(prefix="azlogs-bench-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = args.lake or Path(tmp)
         sample: list[dict[str, object]] = []
+        landed = (data_dir / "landed").is_file()
         for index, hour in enumerate(hours):
             hour_first = index * args.per_hour
             hour_end = min(hour_first + args.per_hour, n)
             for first in range(hour_first, hour_end, LAND_CHUNK):  # this process stays small
+                if landed and len(sample) >= args.baseline_records:
+                    break
                 records = signin_records(min(LAND_CHUNK, hour_end - first), hour, first)
-                land(data_dir, records, hour, first // 100)
+                if not landed:
+                    land(data_dir, records, hour, first // 100)
                 sample.extend(records[: args.baseline_records - len(sample)])
                 del records
-        ours, rows, rss = build_in_child(data_dir, hours)
+        (data_dir / "landed").touch()
+        builds = [(budget, *build_in_child(data_dir, hours, budget)) for budget in budgets]
         floor_seconds = floor(data_dir)
-        base = pandas_baseline(sample, data_dir / "pandas.parquet")
-    print(
-        f"azlogs build_hour(signin_logs): {n:,} records in {len(hours)} hours -> {rows:,} rows in "
-        f"{ours:.1f} s: {n / ours:,.0f} records/s (peak RSS of the building process {rss:,.0f} MB, "
-        f"budget AZLOGS_BUILD_MEMORY_MB={load_build_memory_mb()})"
-    )
+        base = pandas_baseline(sample, Path(tmp) / "pandas.parquet")
+    for budget, ours, rows, rss in builds:
+        print(
+            f"azlogs build_hour(signin_logs): {n:,} records in {len(hours)} hours -> {rows:,} rows "
+            f"in {ours:.1f} s: {n / ours:,.0f} records/s, peak RSS of the building process "
+            f"{rss:,.0f} MB (AZLOGS_BUILD_MEMORY_MB={budget or load_build_memory_mb()}); "
+            f"{floor_seconds / ours:.2f}x the floor's speed, "
+            f"{(n / ours) / (len(sample) / base):.1f}x the baseline's"
+        )
     print(
         "floor (DuckDB scan + one json_transform per record to the table's fields): "
-        f"{n / floor_seconds:,.0f} records/s; azlogs is {floor_seconds / ours:.2f}x the floor's speed"
+        f"{n / floor_seconds:,.0f} records/s"
     )
     print(
         f"baseline (pandas json_normalize, {len(sample):,} records): {len(sample) / base:,.0f} "
-        f"records/s; azlogs is {(n / ours) / (len(sample) / base):.1f}x the baseline"
+        "records/s"
     )
 
 
