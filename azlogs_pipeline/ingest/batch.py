@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,8 +32,10 @@ from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
 from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
 from azlogs_pipeline.lake.raw_schema import (
     DEADLETTER_SCHEMA,
+    RAW_COMPRESSION,
     RAW_DICTIONARY_COLUMNS,
     RAW_RECORDS_SCHEMA,
+    RAW_STATISTICS_COLUMNS,
 )
 from azlogs_pipeline.lake.storage import LakePath
 
@@ -280,7 +282,6 @@ class RawBatchWriter:
         *,
         max_records: int = DEFAULT_MAX_RECORDS,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        compression: str = "zstd",
         future_fallback: bool = True,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -293,7 +294,6 @@ class RawBatchWriter:
         self.partition_id = str(partition_id)
         self.max_records = max_records
         self.max_bytes = max_bytes
-        self.compression = compression
         self._clock = clock
         self.future_fallback = future_fallback
         """Absurd future times fall back to the enqueued time (an archive has none: False)."""
@@ -421,8 +421,8 @@ class SealedBatch:
             raw = self._write_records(pool, seq_range)
             dead = self._write_dead_letters(pool, seq_range)
             written = [future.result() for future in (*raw, *dead)]
-        for directory in {item.path.parent for item in written}:
-            fsync_dir(directory)
+            # One directory per category and hour: their fsyncs overlap like the files' do.
+            list(pool.map(fsync_dir, {item.path.parent for item in written}))
         summary = self._summary(written)
         pending.texts.clear()
         pending.texts.in_use = False
@@ -434,21 +434,26 @@ class SealedBatch:
     def _submit(
         self,
         pool: ThreadPoolExecutor,
-        table: pa.Table,
+        table: Callable[[], pa.Table],
         path: LakePath,
         category: str | None,
         hour: datetime,
-        dictionary_columns: Sequence[str] | bool,
     ) -> Future[_Written]:
+        """Write the file of ``table()`` (built in the writing thread, so that only the files
+        being written are in memory besides the batch)."""
+
         def write() -> _Written:
-            size = write_parquet_atomic(
-                table,
-                path,
-                compression=self.writer.compression,
-                dictionary_columns=dictionary_columns,
-                sync_directory=False,
-            )
-            return _Written(path, size, category, hour, table.num_rows)
+            rows = table()
+            if category is None:
+                options: dict[str, Any] = {"compression": "zstd", "dictionary_columns": False}
+            else:
+                options = {
+                    "compression": RAW_COMPRESSION,
+                    "dictionary_columns": RAW_DICTIONARY_COLUMNS,
+                    "statistics_columns": RAW_STATISTICS_COLUMNS,
+                }
+            size = write_parquet_atomic(rows, path, sync_directory=False, **options)
+            return _Written(path, size, category, hour, rows.num_rows)
 
         return pool.submit(write)
 
@@ -459,22 +464,14 @@ class SealedBatch:
         if not pending.rows:
             return []
         futures = []
-        groups = pending.category_hours()
         table = pending.records_table(
             pending.texts.as_array(), writer.eventhub, writer.partition_id, self.ingested_at
         )
-        if len(groups) > 1:
-            order = [n for _, _, numbers in groups for n in numbers or ()]
-            table = table.take(pa.array(order, pa.int32()))
-        start = 0
-        for category, hour, numbers in groups:
-            count = len(numbers) if numbers is not None else table.num_rows
-            rows = table.slice(start, count)
-            start += count
+        for category, hour, numbers in pending.category_hours():
             path = raw_file_path(
                 writer.data_dir, category, hour, writer.eventhub, writer.partition_id, *seq_range
             )
-            futures.append(self._submit(pool, rows, path, category, hour, RAW_DICTIONARY_COLUMNS))
+            futures.append(self._submit(pool, _rows_of(table, numbers), path, category, hour))
         return futures
 
     def _write_dead_letters(
@@ -492,7 +489,7 @@ class SealedBatch:
             path = deadletter_file_path(
                 writer.data_dir, hour, writer.eventhub, writer.partition_id, *seq_range
             )
-            futures.append(self._submit(pool, table, path, None, hour, False))
+            futures.append(self._submit(pool, _whole(table), path, None, hour))
         return futures
 
     def _summary(self, written: list[_Written]) -> FlushSummary:
@@ -525,6 +522,17 @@ class SealedBatch:
             body_bytes=pending.body_bytes,
             bytes_written=sum(item.size for item in written),
         )
+
+
+def _rows_of(table: pa.Table, numbers: list[int] | None) -> Callable[[], pa.Table]:
+    """The rows `numbers` of `table` (all of them for None), taken when called."""
+    if numbers is None:
+        return _whole(table)
+    return lambda: table.take(pa.array(numbers, pa.int32()))
+
+
+def _whole(table: pa.Table) -> Callable[[], pa.Table]:
+    return lambda: table
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,13 +67,15 @@ def write_parquet_atomic(
     table: pa.Table,
     path: LakePath,
     *,
-    compression: str = DEFAULT_COMPRESSION,
+    compression: str | Mapping[str, str] = DEFAULT_COMPRESSION,
     dictionary_columns: Sequence[str] | bool = True,
     row_group_size: int | None = None,
     sync_directory: bool = True,
     statistics_columns: Sequence[str] | bool = True,
 ) -> int:
     """Write `table` to `path` atomically and durably; return the file size in bytes.
+
+    ``compression`` is one codec, or a codec per column name.
 
     ``statistics_columns`` limits min/max statistics to the columns that benefit (none for long
     JSON text, whose statistics cost time and help no filter).
@@ -107,14 +109,14 @@ def write_parquet_atomic(
 
 def _write_options(
     *,
-    compression: str = DEFAULT_COMPRESSION,
+    compression: str | Mapping[str, str] = DEFAULT_COMPRESSION,
     dictionary_columns: Sequence[str] | bool = True,
     row_group_size: int | None = None,
     statistics_columns: Sequence[str] | bool = True,
 ) -> dict[str, Any]:
     """`pyarrow.parquet.write_table` options (see `write_parquet_atomic`)."""
     return {
-        "compression": compression,
+        "compression": compression if isinstance(compression, str) else dict(compression),
         "use_dictionary": list(dictionary_columns)
         if not isinstance(dictionary_columns, bool)
         else dictionary_columns,
