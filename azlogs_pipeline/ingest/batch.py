@@ -21,13 +21,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from azlogs_pipeline.ingest.parsing import ParsedEvent, parse_event
-from azlogs_pipeline.ingest.records import RecordFields
+from azlogs_pipeline.ingest.records import RecordFields, record_id_of
 from azlogs_pipeline.lake.parquet import fsync_dir, write_parquet_atomic
 from azlogs_pipeline.lake.paths import deadletter_file_path, hour_key, hour_start, raw_file_path
 from azlogs_pipeline.lake.raw_schema import (
@@ -150,6 +151,12 @@ class _TextBuffer:
         buffers = [None, pa.py_buffer(self.offsets), pa.py_buffer(self._view[: self.size])]
         return pa.Array.from_buffers(pa.string(), len(self.offsets) - 1, buffers)
 
+    def record_ids(self) -> list[str]:
+        """The record id of each text (SHA-256 releases the GIL on texts over 2 KB, so hashing on
+        the flush thread overlaps the parsing of the next batch)."""
+        view = self._view
+        return [record_id_of(view[start:end]) for start, end in pairwise(self.offsets)]
+
     def clear(self) -> None:
         self.size = 0
         self.offsets = array("i", [0])
@@ -166,7 +173,8 @@ class _Pending:
 
     def __init__(self, texts: _TextBuffer) -> None:
         self.rows: list[tuple[Any, ...]] = []
-        """`RecordFields` without the trailing `canonical_json` (that lives in `texts`)."""
+        """`RecordFields` without the trailing `canonical_json` (that lives in `texts`) and with an
+        empty `record_id` (hashed from `texts` when the batch is written)."""
         self.texts = texts
         self.record_index: list[int] = []
         self.repaired: list[bool] = []
@@ -214,7 +222,8 @@ class _Pending:
             self.event_of_record,
         )
         count = len(rows)
-        ids, categories, _, times, sources, tenants, resources, operations = zip(*rows, strict=True)
+        _, categories, _, times, sources, tenants, resources, operations = zip(*rows, strict=True)
+        ids = self.texts.record_ids()
         event_rows = pa.array(events, pa.int32())
         seqs, offsets, enqueued = zip(*self.events, strict=True)
         columns = [
@@ -350,7 +359,7 @@ class RawBatchWriter:
             parsed = ParsedEvent([], [], [], dead_letter_reason)
         else:
             try:
-                parsed = parse_event(body, enqueued, self.future_fallback)
+                parsed = parse_event(body, enqueued, self.future_fallback, with_ids=False)
             except Exception as exc:
                 parsed = ParsedEvent(
                     [], [], [], f"parsing failed unexpectedly ({type(exc).__name__}: {exc})"

@@ -46,8 +46,11 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_event(body: bytes, enqueued_time: datetime, future_fallback: bool = True) -> ParsedEvent:
-    """Parse a body; never raises on bad input.
+def parse_event(
+    body: bytes, enqueued_time: datetime, future_fallback: bool = True, with_ids: bool = True
+) -> ParsedEvent:
+    """Parse a body; never raises on bad input. ``with_ids=False``: record ids left empty (see
+    `extract_record_fields`).
 
     A record whose fields cannot be extracted (unexpected value types, a bug) must not stop the
     partition: it is named in the event's dead-letter reason, and the dead letter keeps the bytes.
@@ -55,19 +58,19 @@ def parse_event(body: bytes, enqueued_time: datetime, future_fallback: bool = Tr
     failures: list[str] = []
     with gc_paused():
         # The parsed document dies when _parse returns, while the collector is still paused.
-        parsed = _parse(body, enqueued_time, future_fallback, failures)
+        parsed = _parse(body, enqueued_time, future_fallback, with_ids, failures)
     parsed.dead_letter_reason = _with_failures(parsed.dead_letter_reason, failures)
     return parsed
 
 
 def _parse(
-    body: bytes, enqueued_time: datetime, future_fallback: bool, failures: list[str]
+    body: bytes, enqueued_time: datetime, future_fallback: bool, with_ids: bool, failures: list[str]
 ) -> ParsedEvent:
     envelope = parse_envelope(body)
     parsed = ParsedEvent([], [], [], envelope.dead_letter_reason)
     for item in envelope.records:
         try:
-            fields = extract_record_fields(item.record, enqueued_time, future_fallback)
+            fields = extract_record_fields(item.record, enqueued_time, future_fallback, with_ids)
         except Exception as exc:
             failures.append(f"{item.index} ({type(exc).__name__})")
             continue

@@ -153,9 +153,15 @@ class RecordFields(NamedTuple):
 
 
 def extract_record_fields(
-    record: Mapping[str, Any], enqueued_time: datetime, future_fallback: bool = True
+    record: Mapping[str, Any],
+    enqueued_time: datetime,
+    future_fallback: bool = True,
+    with_id: bool = True,
 ) -> RecordFields:
-    """All raw-lake fields of one record; `enqueued_time` is the last event-time fallback."""
+    """All raw-lake fields of one record; `enqueued_time` is the last event-time fallback.
+
+    With ``with_id=False`` the `record_id` is left empty for the caller to compute from
+    `canonical_json` (the batch writer hashes on its flush thread, off the receive path)."""
     canonical = canonical_json(record)
     raw_category = get_ci(record, "category")
     category, category_valid = safe_category(raw_category)
@@ -165,7 +171,7 @@ def extract_record_fields(
     )
     resource_id = _text(get_ci(record, "resourceId"))
     return RecordFields(
-        hashlib.sha256(canonical).hexdigest()[:RECORD_ID_HEX_CHARS],
+        record_id_of(canonical) if with_id else "",
         category,
         category_valid,
         event_time,
@@ -190,7 +196,8 @@ def canonical_json(record: Any) -> bytes:
         return _EXACT_PLACEHOLDER.sub(rb"\1", marked)
 
 
-def record_id_of(canonical: bytes) -> str:
+def record_id_of(canonical: bytes | memoryview) -> str:
+    """The record id of a canonical form (see the module docstring)."""
     return hashlib.sha256(canonical).hexdigest()[:RECORD_ID_HEX_CHARS]
 
 
