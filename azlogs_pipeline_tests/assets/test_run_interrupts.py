@@ -141,11 +141,11 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
-def test_sigterm_during_builds_exits_at_once_and_leaves_no_run_in_progress(
+def test_sigterm_during_builds_exits_at_once_and_the_next_run_builds_the_rest(
     eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
 ) -> None:
     emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
-    publish(emulator, partitions=1, events=960, hours=48)
+    published = publish(emulator, partitions=1, events=960, hours=48)
     data_dir = tmp_path / "data"
     env = local_environment(emulator, azurite_endpoint, data_dir)
 
@@ -161,3 +161,12 @@ def test_sigterm_during_builds_exits_at_once_and_leaves_no_run_in_progress(
     with open_instance(data_dir) as instance:
         started = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         assert not started, "the interrupted build's run is over, its hours free for the next"
+    assert len(built_hours(data_dir)) < 48, "the signal came before the builds were done"
+
+    again = run_to_end(env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    with connect_read_only(data_dir) as con:
+        audit, hours = con.execute(
+            "SELECT count(*), count(DISTINCT date_trunc('hour', event_time)) FROM audit_logs"
+        ).fetchone() or (0, 0)
+    assert (audit, hours) == (published, 48), "every hour of the lake is built, once"
