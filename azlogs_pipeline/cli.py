@@ -170,18 +170,20 @@ def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.progress import run_display
     from azlogs_pipeline.run_slots import fail_dead_runs
     from azlogs_pipeline.runner import (
+        ReportRun,
         build_all,
-        deliver_alerts_run,
         drain_all,
         lake_plan,
         not_drained,
         open_instance,
-        write_reports_run,
+        report_and_alert,
     )
     from azlogs_pipeline.stopping import StopRequest
 
     settings = load_settings()
     builds: list[BuildRun] = []
+    reports: list[ReportRun] = []
+    alerts: dict[str, object] | None = None
     with StopRequest() as stop, run_display() as display:
         with open_instance(settings.data_dir) as instance:
             for dead in fail_dead_runs(instance):
@@ -204,6 +206,14 @@ def _run(_args: argparse.Namespace) -> int:
                     display.line(build_lines.line(message["build"]))
 
             builds = build_all(settings, listener=listen, stop=stop)
+        if not stop.requested.is_set():
+            reports, alerts = report_and_alert(
+                settings,
+                _days_built(builds),
+                alerts=bool(builds),
+                listener=display.listen,
+                stop=stop,
+            )
     plan = lake_plan(settings)
     if stop.requested.is_set():
         print(
@@ -213,10 +223,6 @@ def _run(_args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         stop.exit_now()
-    days = _days_built(builds)
-    with open_instance(settings.data_dir) as instance:
-        reports = write_reports_run(instance, settings, days)
-        alerts = deliver_alerts_run(instance, settings) if builds else None
     if any(build.success for build in builds):
         from azlogs_pipeline.summarize.report import print_report
 

@@ -33,6 +33,7 @@ from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.ingest.errors import mask_credentials
 from azlogs_pipeline.lake.paths import dagster_home_dir
 from azlogs_pipeline.lake.reconcile import BuildPlan, plan_builds
+from azlogs_pipeline.owed import add_owed, settle
 from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.run_slots import SlotTimeout, run_tags, wait_for_slot
@@ -500,3 +501,32 @@ def write_reports_run(
             path = str(event.materialization.metadata["path"].value)
         runs.append(ReportRun(day, result.success, result.run_id, path, _failure(result)))
     return runs
+
+
+ALERTS_FLAG = "--alerts"
+
+
+def report_and_alert(
+    settings: Settings,
+    days: list[str],
+    *,
+    alerts: bool,
+    listener: Listener | None = None,
+    stop: StopRequest | None = None,
+) -> tuple[list[ReportRun], dict[str, object] | None]:
+    """The days' security reports, then one alert delivery pass (when `alerts`), with what
+    earlier runs left of them (`owed.py`), in a worker process like the builds: a signal
+    meanwhile is the stop request's (exit 130/143), not an interrupted Dagster step (exit 1)."""
+    owed = add_owed(settings.data_dir, days, alerts)
+    if not owed.days and not owed.alerts:
+        return [], None
+    args = [ALERTS_FLAG] * owed.alerts + list(owed.days)
+    (outcome,) = run_jobs([worker_job("reports", "finish", args, settings)], 1, listener, stop)
+    reports = [ReportRun(**m["report"]) for m in outcome.messages if "report" in m]
+    passes = [m["alerts"] for m in outcome.messages if "alerts" in m]
+    settle(settings.data_dir, [r.day for r in reports if r.success], bool(passes))
+    stopped = stop is not None and stop.requested.is_set()
+    if outcome.returncode != 0 and not stopped:
+        error, _ = _unfinished(outcome, "report and alert", stop)
+        reports.append(ReportRun("-", False, "", None, error))
+    return reports, (passes[0] if passes else ({"error": "not run"} if owed.alerts else None))

@@ -1,9 +1,11 @@
-"""One step of `azlogs run` in its own process: `drain KEY` (one partition) or `build` (every
-partition the lake says needs building, `runner.build_pending`).
+"""One step of `azlogs run` in its own process: `drain KEY` (one partition), `build` (every
+partition the lake says needs building, `runner.build_pending`) or `finish [--alerts] DAY...` (the
+days' security reports, then one alert delivery pass).
 
 Started by runner.py through pool.py. It writes one JSON object per line to the stdout it was
 given: ``{"progress": ...}`` while a drain receives, then ``{"drain": ...}``; or one ``{"build":
-...}`` per build run (a range of hours or days). Everything else it prints (Dagster's console
+...}`` per build run (a range of hours or days); or one ``{"report": ...}`` per day and then
+``{"alerts": ...}``. Everything else it prints (Dagster's console
 log included) goes to stderr.
 
 Stopping: SIGINT or SIGTERM, or the end of its stdin (the parent asks, or died), interrupts the
@@ -24,11 +26,21 @@ from dataclasses import asdict
 from typing import IO, Any
 
 import orjson
+from dagster import DagsterInstance
 
 from azlogs_pipeline.assets.ingest import PROGRESS_LOGGER
-from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.drain import DrainProgress
-from azlogs_pipeline.runner import BuildRun, as_message, build_pending, drain_one, open_instance
+from azlogs_pipeline.runner import (
+    ALERTS_FLAG,
+    BuildRun,
+    as_message,
+    build_pending,
+    deliver_alerts_run,
+    drain_one,
+    open_instance,
+    write_reports_run,
+)
 from azlogs_pipeline.stopping import exit_now
 
 PROGRESS_EVERY_SECONDS = 0.5
@@ -77,6 +89,23 @@ def _stop_on_end_of_stdin(stop: threading.Event) -> None:
     threading.Thread(target=watch, name="stop-watch", daemon=True).start()
 
 
+def _finish(
+    instance: DagsterInstance,
+    settings: Settings,
+    keys: list[str],
+    messages: _Messages,
+    stop: threading.Event,
+) -> None:
+    """The security reports of the days given, then an alert pass if `--alerts` is among them."""
+    for day in [key for key in keys if key != ALERTS_FLAG]:
+        if stop.is_set():
+            return
+        (report,) = write_reports_run(instance, settings, [day])
+        messages.send({"report": asdict(report)})
+    if ALERTS_FLAG in keys and not stop.is_set():
+        messages.send({"alerts": deliver_alerts_run(instance, settings)})
+
+
 def main(argv: list[str] | None = None) -> int:
     kind, *keys = argv if argv is not None else sys.argv[1:]
     stop = threading.Event()
@@ -105,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                 return not (stop.is_set() or run.interrupted)
 
             build_pending(instance, settings, on_run)
+        elif kind == "finish":
+            _finish(instance, settings, keys, messages, stop)
         else:
-            print(f"unknown step {kind!r}: use drain KEY or build", file=sys.stderr)
+            print(f"unknown step {kind!r}: use drain KEY, build or finish", file=sys.stderr)
             return 2
     return 0
 

@@ -372,6 +372,11 @@ def reports_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "reports"
 
 
+def owed_reports_file(data_dir: Path) -> Path:
+    """`<data dir>/reports/.owed.json`: the reports and alert pass an `azlogs run` has yet to do."""
+    return reports_dir(data_dir) / ".owed.json"
+
+
 def daily_report_file(data_dir: Path, day: str) -> Path:
     """`<data dir>/reports/security-report-YYYY-MM-DD.html` for a UTC day `YYYY-MM-DD`."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -157,7 +158,8 @@ def test_sigterm_during_builds_exits_at_once_and_the_next_run_builds_the_rest(
     assert seconds < 10, f"took {seconds:.1f} s to stop"
     assert "interrupted (SIGTERM): 1 of 1 partitions drained, " in err
     assert "hours left to build" in err
-    assert not any(data_dir.rglob("*.tmp")), "no half-written file is left"
+    leftovers = list(data_dir.rglob("*.tmp"))
+    assert not leftovers, f"half-written files are left: {leftovers}"
     with open_instance(data_dir) as instance:
         started = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
         assert not started, "the interrupted build's run is over, its hours free for the next"
@@ -170,3 +172,38 @@ def test_sigterm_during_builds_exits_at_once_and_the_next_run_builds_the_rest(
             "SELECT count(*), count(DISTINCT date_trunc('hour', event_time)) FROM audit_logs"
         ).fetchone() or (0, 0)
     assert (audit, hours) == (published, 48), "every hour of the lake is built, once"
+
+
+def finishing_worker(process: subprocess.Popen[str]) -> bool:
+    """True once `azlogs run` has started its reports-and-alerts worker."""
+    try:
+        children = psutil.Process(process.pid).children()
+    except psutil.NoSuchProcess:
+        return False
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "finish" in child.cmdline():
+                return True
+    return False
+
+
+def test_sigterm_during_the_reports_exits_143_and_the_next_run_writes_them(
+    eventhubs_emulator_factory: Any, azurite_endpoint: AzuriteEndpoint, tmp_path: Path
+) -> None:
+    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    publish(emulator, partitions=1, events=40, hours=2)
+    data_dir = tmp_path / "data"
+    env = local_environment(emulator, azurite_endpoint, data_dir)
+
+    process = start_run(env, tmp_path)
+    wait_for(lambda: finishing_worker(process), "report worker", process, 300)
+    code, seconds, _out, err = stop(process, signal.SIGTERM)
+
+    assert code == 143, err
+    assert seconds < 10, f"took {seconds:.1f} s to stop"
+    assert "interrupted (SIGTERM): 1 of 1 partitions drained, 0 hours left to build" in err
+    assert not list(data_dir.rglob("*.tmp")), "no half-written file is left"
+
+    again = run_to_end(env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "security report 2026-11-20: " in again.stdout, again.stdout
