@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,15 +19,10 @@ from azlogs_pipeline.daily_report.check import external_references
 from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline.summarize import build_summary
-from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES, SUMMARIES
+from azlogs_pipeline.summarize import SummaryResult, build_summary
+from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
 from azlogs_pipeline_tests.dagster_service.test_ui_browser import ARTIFACTS, PNG_SIGNATURE, chromium
-from azlogs_pipeline_tests.summarize.generated_lake import (
-    DETECTION_TABLES,
-    START,
-    GeneratedLake,
-    land_generated,
-)
+from azlogs_pipeline_tests.summarize.generated_lake import START, GeneratedLake
 
 DAY = f"{START:%Y-%m-%d}"
 CHARTS = (
@@ -45,19 +41,16 @@ OFFLINE = (
 
 
 @pytest.fixture(scope="module")
-def report_lake(tmp_path_factory: pytest.TempPathFactory) -> GeneratedLake:
-    """A generated day with what the report reads: sign-in summaries and every detection family
-    of every hour (feed_health before the feed family, signin_detections before the session
-    family: `SUMMARIES` order), the risk tables, and top_risky_users of the day's last hour."""
-    lake = land_generated(tmp_path_factory.mktemp("report-lake"), tables=DETECTION_TABLES)
-    hourly = ("signin_summary", "feed_health", *DETECTION_FAMILIES)
-    for spec in SUMMARIES:
-        if spec.name in hourly:
-            for hour in lake.hours:
-                build_summary(lake.data_dir, spec.name, hour)
-    build_summary(lake.data_dir, "top_risky_users", START + timedelta(hours=23))
-    ensure_catalog(lake.data_dir, table_schemas())
-    return lake
+def report_lake(
+    generated_lake: GeneratedLake, built_summaries: Mapping[str, list[SummaryResult]]
+) -> GeneratedLake:
+    """The shared generated day with what the report reads: sign-in summaries and every detection
+    family of every hour, the risk tables, and top_risky_users of the day's last hour."""
+    for name in ("signin_summary", *DETECTION_FAMILIES):
+        built_summaries[name]
+    build_summary(generated_lake.data_dir, "top_risky_users", START + timedelta(hours=23))
+    ensure_catalog(generated_lake.data_dir, table_schemas())
+    return generated_lake
 
 
 @pytest.mark.integration

@@ -22,7 +22,7 @@ from azlogs_pipeline.summarize import (
     summary_spec,
 )
 from azlogs_pipeline.summarize.build import summary_file
-from azlogs_pipeline_tests.summarize.conftest import MY_SUMMARIES
+from azlogs_pipeline_tests.fixtures.generated import MY_SUMMARIES
 from azlogs_pipeline_tests.summarize.signins import T0, signin, write_signins
 
 

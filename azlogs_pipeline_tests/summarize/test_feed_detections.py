@@ -221,9 +221,9 @@ def hourly(start: datetime, hours: int, skip: frozenset[int] = frozenset()) -> l
     return [start + h * HOUR + 30 * MINUTE for h in range(hours) if h not in skip]
 
 
-def silence_findings(data_dir: Path, times: list[datetime], **thresholds: Any) -> list[dict]:
-    """feed_health rows for `times` (one record each), then feed_detections of the 6 hours from
-    the last one's."""
+def write_feed_health(data_dir: Path, times: list[datetime]) -> list[datetime]:
+    """feed_health rows of SignInLogs for `times` (one record each), one file per hour (each
+    replacing that hour's); the hours written."""
     schema = summary_schema("feed_health")
     by_hour: dict[datetime, list[datetime]] = {}
     for t in times:
@@ -243,33 +243,46 @@ def silence_findings(data_dir: Path, times: list[datetime], **thresholds: Any) -
         }
         table = pa.Table.from_pylist([row], schema=schema)
         write_parquet_atomic(table, summary_hour_file(data_dir, "feed_health", hour))
+    return sorted(by_hour)
+
+
+def remove_feed_health(data_dir: Path, hour: datetime) -> None:
+    summary_hour_file(data_dir, "feed_health", hour).unlink()
+
+
+def silence_findings(data_dir: Path, last: datetime, **thresholds: Any) -> list[dict]:
+    """feed_detections of the 6 hours from the hour of `last` (the latest record written)."""
     limits = DetectionThresholds(**thresholds)
-    last = max(by_hour)
-    probe = [last + h * HOUR for h in range(6)]
+    first = last.replace(minute=0, second=0, microsecond=0)
+    probe = [first + h * HOUR for h in range(6)]
     return findings([build_summary(data_dir, FAMILY, h, thresholds=limits) for h in probe])
 
 
 def test_category_went_silent_edges(tmp_path: Path) -> None:
+    # One feed_health lake, changed between the cases (writing a week of hours is the cost).
     start = T0 - 200 * HOUR
     week = hourly(start, 168)
     last = week[-1]
-    found = silence_findings(tmp_path / "a", week)
+    write_feed_health(tmp_path, week)
+    found = silence_findings(tmp_path, last)
     assert [(r["entity"], r["window_start"], r["window_end"]) for r in found] == [
         ("SignInLogs", last, last + 3 * HOUR)
     ]
     assert found[0]["hour"] == (last + 3 * HOUR).replace(minute=0)
     assert found[0]["record_ids"] == [f"r-{last.isoformat()}"]
+    assert len(silence_findings(tmp_path, last, silent_category_hours=2)) == 1
     # back after 3 h less a minute: not silent (and, with hours missing now, no longer "always")
-    assert silence_findings(tmp_path / "b", [*week, last + 3 * HOUR - MINUTE]) == []
-    assert silence_findings(tmp_path / "b1", [*week, last + 3 * HOUR]) == [], "3 h: not more"
-    back_later = [*week, last + 3 * HOUR + SECOND]
-    assert len(silence_findings(tmp_path / "b2", back_later)) == 1, "a record after 3 h"
-    gap = hourly(start, 168, skip=frozenset({3}))  # an hour without a record: not "always"
-    assert silence_findings(tmp_path / "c", gap) == []
+    for back, expected in ((3 * HOUR - MINUTE, 0), (3 * HOUR, 0), (3 * HOUR + SECOND, 1)):
+        (tail,) = write_feed_health(tmp_path, [last + back])  # the same hour each time
+        assert len(silence_findings(tmp_path, last + back)) == expected, back
+    remove_feed_health(tmp_path, tail)
+    remove_feed_health(tmp_path, week[-1].replace(minute=0))  # 167 hours: not a week
     short = hourly(start, 167)
-    assert silence_findings(tmp_path / "d", short) == []
-    assert len(silence_findings(tmp_path / "e", short, silence_history_hours=167)) == 1
-    assert len(silence_findings(tmp_path / "f", week, silent_category_hours=2)) == 1
+    assert silence_findings(tmp_path, short[-1]) == []
+    assert len(silence_findings(tmp_path, short[-1], silence_history_hours=167)) == 1
+    write_feed_health(tmp_path, [last])
+    remove_feed_health(tmp_path, week[3].replace(minute=0))  # an hour without a record
+    assert silence_findings(tmp_path, last) == [], "not always"
 
 
 # -- feed_health ---------------------------------------------------------------------------------
