@@ -14,6 +14,7 @@ BENCHES = [
     "bench_parallel_drains.py",
     "bench_normalize.py",
     "bench_lake_azure.py",
+    "bench_detections.py",
 ]
 
 
