@@ -19,6 +19,10 @@ writing `sql/<name>.sql`; the Dagster asset, catalog view and schema seed follow
   atomically; no rows removes the file. Build any partition any number of times, in any order: same
   file. A row must belong to exactly one partition (e.g. the hour of the event that makes it), so
   rebuilding neighbours never reports it twice.
+- `summaries=(...)`: hourly summaries (listed before it in `SUMMARIES`) it also reads, as views of
+  their hours in the same `[window_start - lookback, window_end)`. Its partition then depends on
+  the table hours those read too (`specs.input_window`): the lake plan rebuilds it when they
+  change and only after the partitions it reads are rebuilt (`lake.reconcile`).
 - `build_summary(data_dir, name, start)` builds the partition containing `start`;
   `summary_schema(name)` is the SQL run over empty tables (catalog seeds and checks).
 """
