@@ -167,6 +167,8 @@ def _publish(args: argparse.Namespace) -> int:
 def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.alerts.status import pass_line
     from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.lake.parquet import sweep_temp_files
+    from azlogs_pipeline.lake.paths import lake_root
     from azlogs_pipeline.progress import run_display
     from azlogs_pipeline.run_slots import fail_dead_runs
     from azlogs_pipeline.runner import (
@@ -190,6 +192,11 @@ def _run(_args: argparse.Namespace) -> int:
                 display.line(
                     f"marked failed: run {dead.run_id} ({dead.partition_key or 'no partition'}) "
                     f"of pid {dead.process.pid}, which is gone; its pool slots are free again"
+                )
+            swept = sweep_temp_files(lake_root(settings.data_dir))
+            if swept:
+                display.line(
+                    f"removed {swept} temporary files that killed writers left in the lake"
                 )
             drains = drain_all(instance, settings, listener=display.listen, stop=stop)
         for line in _drain_lines(drains):

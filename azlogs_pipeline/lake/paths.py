@@ -1,9 +1,16 @@
-"""Every path inside the lake is built here, and only here.
+"""Every path of the pipeline's data is built here, and only here.
 
-Layout under the data directory::
+Layout under the lake root (`<data dir>/lake`, or the container prefix of `AZLOGS_LAKE_URL`)::
 
-    lake/raw/category=<Category>/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
-    lake/deadletter/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
+    raw/category=<Category>/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
+    deadletter/date=YYYY-MM-DD/hour=HH/<hub>-<partition>-<first>-<last>.parquet
+    tables/<table>/date=YYYY-MM-DD/hour=HH/part.parquet      on blobs: part-<micros>-<id>.parquet
+    summaries/<name>/date=YYYY-MM-DD[/hour=HH]/part.parquet  hourly, or daily without hour=
+    .../_inputs-<digest>.json                beside each built partition (what it was built from)
+    <area>/_schema.parquet                   zero rows: the area's columns
+
+Beside the lake, always local under the data directory: the catalog `azlogs.duckdb`, the Dagster
+home, build scratch space and writer locks, alert state and the daily reports.
 
 Path segments that come from data (category) must already be safe; segments that come from
 configuration or the broker (hub name, partition id) are sanitized here. Neither can leave the lake.
@@ -29,7 +36,6 @@ PARQUET_SUFFIX = ".parquet"
 INVALID_CATEGORY = "_invalid"
 """Reserved category for records whose category is missing or not safe for a path."""
 
-MAX_SEGMENT_LENGTH = 64
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _NAME_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _MAX_NAME_LENGTH = 80
@@ -176,11 +182,6 @@ def table_hour_dir(data_dir: Path, table: str, moment: datetime) -> LakePath:
 
 def table_hour_file(data_dir: Path, table: str, moment: datetime) -> LakePath:
     return table_hour_dir(data_dir, table, moment) / TABLE_HOUR_FILE_NAME
-
-
-def table_glob(data_dir: Path, table: str) -> str:
-    """Every table-hour file of `table` (for catalog views)."""
-    return str(table_root(data_dir, table) / "date=*" / "hour=*" / f"*{PARQUET_SUFFIX}")
 
 
 def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime) -> list[LakePath]:

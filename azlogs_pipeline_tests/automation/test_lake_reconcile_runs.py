@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,11 @@ def test_a_run_killed_after_its_drain_checkpointed_is_built_by_later_runs(
     assert checkpoint_of(settings, namespace, "0") is not None, "the drain checkpointed"
     assert lake_plan(settings).table_hours == ("2026-11-20-07",), "the lake says: build hour 7"
 
+    old, fresh = killed_writers_files(tmp_path)
     send_bodies(hub, signins(9, 100))
     assert main(["run"]) == 0
+    assert not old.exists(), "a killed writer's temporary file is removed after an hour"
+    assert fresh.exists(), "one younger than an hour may belong to a live writer: kept"
     send_bodies(hub, signins(10, 100))
     assert main(["run"]) == 0
     assert "builds waiting: 0 table hours, 0 summary partitions" in _status(capsys)
@@ -103,6 +107,18 @@ def test_a_run_killed_after_its_drain_checkpointed_is_built_by_later_runs(
     tables, attempts = hour_counts(tmp_path)
     assert tables == {7: 2000, 9: 100, 10: 100}
     assert attempts == tables, "the summaries hold every hour too"
+
+
+def killed_writers_files(data_dir: Path) -> tuple[Path, Path]:
+    """Temporary files as killed drains leave them in a raw hour: one two hours old, one new."""
+    hour_dir = Path(raw_hour_dir(data_dir, "SignInLogs", _hour(7)))
+    old = hour_dir / ".adlogs-0-1-9.parquet.4242.0123456789ab.tmp"
+    fresh = hour_dir / ".adlogs-0-1-9.parquet.4243.0123456789ab.tmp"
+    for path in (old, fresh):
+        path.write_bytes(b"PAR1 half a file")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    return old, fresh
 
 
 def _status(capsys: pytest.CaptureFixture[str]) -> str:
