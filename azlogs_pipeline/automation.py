@@ -8,7 +8,7 @@ from datetime import datetime
 import dagster as dg
 
 from azlogs_pipeline.assets.alerts import alert_deliveries
-from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, partition_key, raw_events
+from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.assets.partitions import HOURLY, PartitionRange, hour_ranges, range_tags
 from azlogs_pipeline.assets.reports import security_report
@@ -17,6 +17,7 @@ from azlogs_pipeline.config import Settings, load_settings
 from azlogs_pipeline.ingest.status import list_partitions
 from azlogs_pipeline.lake.reconcile import plan_builds
 from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline.vocabulary import HOUR_KEY_FORMAT, eventhub_partition_key
 
 BUILD_TAG = "azlogs/build"
 """Tag of the runs the lake sensor requests: the next tick looks them up by it."""
@@ -114,12 +115,12 @@ TABLES_WANT = "tables"
 
 
 def _partition_key(hour: str) -> str:
-    return datetime.strptime(hour, "%Y-%m-%d-%H").strftime(HOURLY.fmt)
+    return datetime.strptime(hour, HOUR_KEY_FORMAT).strftime(HOURLY.fmt)
 
 
 def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Settings) -> list[str]:
     """Ask the hubs for their partitions and add any new ones to the dynamic partitions."""
-    keys = [partition_key(hub, pid) for hub, pid in list_partitions(settings)]
+    keys = [eventhub_partition_key(hub, pid) for hub, pid in list_partitions(settings)]
     known = set(instance.get_dynamic_partitions(EVENTHUB_PARTITIONS.name or ""))
     new = [key for key in keys if key not in known]
     if new:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from azlogs_pipeline.desk import FORMATS
 from azlogs_pipeline.errors import AzlogsError
+from azlogs_pipeline.vocabulary import eventhub_partition_key
 
 if TYPE_CHECKING:
     import duckdb
@@ -348,7 +349,7 @@ def _status(_args: argparse.Namespace) -> int:
         f"{'lag':>7}  last drain (UTC)"
     )
     for item in statuses:
-        key = f"{item.eventhub}:{item.partition_id}"
+        key = eventhub_partition_key(item.eventhub, item.partition_id)
         seq = "-" if item.checkpoint_sequence_number is None else item.checkpoint_sequence_number
         last = "-" if item.is_empty else item.last_enqueued_sequence_number
         when = drained.get(key)

@@ -19,6 +19,7 @@ from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import table_for_category
 from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline.vocabulary import HOUR_KEY_FORMAT, split_eventhub_partition_key
 
 EVENTHUB_PARTITIONS = dg.DynamicPartitionsDefinition(name="eventhub_partitions")
 CHECK_DEAD_LETTERS = "no_dead_letters"
@@ -71,20 +72,6 @@ def consumer_group_check(result: DrainResult) -> dg.AssetCheckResult:
         description=result.held_by if result.held_by_foreign else None,
         metadata={"held_by": result.held_by or ""},
     )
-
-
-def partition_key(eventhub: str, partition_id: str) -> str:
-    """`<hub>:<partition>`, the key of one Event Hub partition in Dagster."""
-    return f"{eventhub}:{partition_id}"
-
-
-def split_partition_key(key: str) -> tuple[str, str]:
-    eventhub, sep, partition_id = key.rpartition(":")
-    if not sep or not eventhub or not partition_id:
-        raise ValueError(
-            f"{key!r} is not an Event Hub partition key of the form '<hub>:<partition>'"
-        )
-    return eventhub, partition_id
 
 
 def drain_metadata(result: DrainResult) -> dict[str, Any]:
@@ -142,8 +129,8 @@ def landed_records_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
 
 def out_of_range_hours(hours: Iterable[str]) -> tuple[list[str], list[str]]:
     """(hours before the first hourly partition, hours after the current one), sorted."""
-    first_hour = load_partition_start().strftime("%Y-%m-%d-%H")
-    last_hour = datetime.now(UTC).strftime("%Y-%m-%d-%H")
+    first_hour = load_partition_start().strftime(HOUR_KEY_FORMAT)
+    last_hour = datetime.now(UTC).strftime(HOUR_KEY_FORMAT)
     ordered = sorted(hours)
     return [h for h in ordered if h < first_hour], [h for h in ordered if h > last_hour]
 
@@ -220,7 +207,7 @@ def landed_records_checks(
 )
 def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
     """Drain one Event Hub partition from its blob checkpoint into the raw Parquet lake."""
-    eventhub, partition_id = split_partition_key(context.partition_key)
+    eventhub, partition_id = split_eventhub_partition_key(context.partition_key)
     settings = azlogs.load()
     result = drain_partition(
         settings,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 
 from azlogs_pipeline.config import load_partition_start
+from azlogs_pipeline.vocabulary import HOUR_KEY_FORMAT
 
 HOURLY = dg.HourlyPartitionsDefinition(
     start_date=load_partition_start().strftime("%Y-%m-%d-%H:%M"),
@@ -67,7 +68,7 @@ def hour_ranges(hour_keys: Sequence[str]) -> list[PartitionRange]:
     """Lake hour keys (`YYYY-MM-DD-HH`) as hourly partition ranges of at most
     `MAX_HOURS_PER_RUN` hours each, oldest first (hours without data in between are built too:
     they cost a directory listing)."""
-    moments = [datetime.strptime(key, "%Y-%m-%d-%H") for key in hour_keys]
+    moments = [datetime.strptime(key, HOUR_KEY_FORMAT) for key in hour_keys]
     return _ranges(moments, timedelta(hours=MAX_HOURS_PER_RUN), timedelta(hours=1), HOURLY.fmt)
 
 

@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from azlogs_pipeline.lake.paths import INVALID_CATEGORY, is_safe_segment
+from azlogs_pipeline.vocabulary import KNOWN_CATEGORIES
 
 RECORD_ID_HEX_CHARS = 32
 SOURCE_ENQUEUED_TIME = "enqueued_time"
@@ -53,41 +54,6 @@ clock, 2999) and would make an hour no partition covers yet; the enqueued time i
 _MIN_YEAR, _MAX_YEAR = 1970, 2999
 _MAX_TIME_TEXT = 64
 
-ACTIVITY_LOG_CATEGORIES: tuple[str, ...] = (
-    "Administrative",
-    "Security",
-    "ServiceHealth",
-    "Alert",
-    "Recommendation",
-    "Policy",
-    "Autoscale",
-    "ResourceHealth",
-    "Action",
-    "Write",
-)
-"""Azure Activity log categories (`Action` and `Write` appear on older records)."""
-
-KNOWN_CATEGORIES: tuple[str, ...] = (
-    "SignInLogs",
-    "NonInteractiveUserSignInLogs",
-    "ServicePrincipalSignInLogs",
-    "ManagedIdentitySignInLogs",
-    "ADFSSignInLogs",
-    "MicrosoftServicePrincipalSignInLogs",
-    "AuditLogs",
-    "ProvisioningLogs",
-    "RiskyUsers",
-    "UserRiskEvents",
-    "RiskyServicePrincipals",
-    "ServicePrincipalRiskEvents",
-    "MicrosoftGraphActivityLogs",
-    "NetworkAccessTrafficLogs",
-    "EnrichedOffice365AuditLogs",
-    "RemoteNetworkHealthLogs",
-    "CustomSecurityAttributeAuditLogs",
-    "B2CRequestLogs",
-    *ACTIVITY_LOG_CATEGORIES,
-)
 _CANONICAL_CATEGORY = {name.lower(): name for name in KNOWN_CATEGORIES}
 
 _ACTIVITY_TIME_CATEGORIES = frozenset(

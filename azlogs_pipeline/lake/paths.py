@@ -27,6 +27,7 @@ from pathlib import Path
 
 from azlogs_pipeline.lake.storage import LakePath, is_remote
 from azlogs_pipeline.lake.storage import lake_root as _storage_lake_root
+from azlogs_pipeline.vocabulary import HOUR_KEY_FORMAT
 
 LAKE_DIR = "lake"
 RAW_DIR = "raw"
@@ -85,7 +86,7 @@ def hour_start(moment: datetime) -> datetime:
 
 def hour_key(moment: datetime) -> str:
     """`YYYY-MM-DD-HH` of the UTC hour containing `moment` (the form sensors and metadata use)."""
-    return hour_start(moment).strftime("%Y-%m-%d-%H")
+    return hour_start(moment).strftime(HOUR_KEY_FORMAT)
 
 
 def _hour_segments(moment: datetime) -> tuple[str, str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+from azlogs_pipeline.vocabulary import SCHEMA_VERSION
+
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 RAW_RECORDS_SCHEMA = pa.schema(

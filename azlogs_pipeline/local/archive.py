@@ -32,7 +32,6 @@ from azlogs_pipeline.ingest.archive import (
     hour_folder,
 )
 from azlogs_pipeline.ingest.records import (
-    ACTIVITY_LOG_CATEGORIES,
     SOURCE_ENQUEUED_TIME,
     extract_record_fields,
     get_ci,
@@ -40,6 +39,7 @@ from azlogs_pipeline.ingest.records import (
     safe_category,
 )
 from azlogs_pipeline.lake.paths import hour_start
+from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES
 
 BLOB_FILE = "m=00/PT1H.json"
 _ACTIVITY = frozenset(name.lower() for name in ACTIVITY_LOG_CATEGORIES)

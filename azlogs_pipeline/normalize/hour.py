@@ -47,10 +47,10 @@ from azlogs_pipeline.lake.paths import (
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.storage import LakePath, configure_duckdb
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
+from azlogs_pipeline.vocabulary import SCHEMA_VERSION
 
 RAW_RELATION = "raw_hour"
 ORDER_COLUMNS = ("event_time", "record_id")
-SCHEMA_VERSION = "1"
 COMPRESSION: Literal["zstd"] = "zstd"
 ROW_GROUP_ROWS = 10_000
 """Rows per Parquet row group of a table hour: the writer holds one row group per thread in

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from azlogs_pipeline.ingest.records import ACTIVITY_LOG_CATEGORIES
 from azlogs_pipeline.lake.builds import RawFile
 from azlogs_pipeline.sql_files import read_sql
+from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
 

@@ -56,11 +56,11 @@ from azlogs_pipeline.summarize.specs import (
     summary_spec,
 )
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
+from azlogs_pipeline.vocabulary import SCHEMA_VERSION
 
 SQL_PACKAGE = "azlogs_pipeline.summarize"
 WINDOW_VIEW = "summary_window"
 THRESHOLDS_VIEW = "detection_thresholds"
-SCHEMA_VERSION = "1"
 SUMMARIES_AREA = "summaries"
 """The writer-lock area of summary partitions (`lake.builds.partition_lock`)."""
 _UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
+from azlogs_pipeline.vocabulary import DAY_KEY_FORMAT, HOUR_KEY_FORMAT
 
 HOUR_GRAIN = "hour"
 DAY_GRAIN = "day"
@@ -49,11 +50,11 @@ class SummarySpec:
     def read_window(self, partition: str) -> tuple[str, str]:
         """The hour keys [first, end) that partition `YYYY-MM-DD-HH` (or day `YYYY-MM-DD`)
         reads: its window plus the look-back."""
-        fmt = "%Y-%m-%d" if self.grain == DAY_GRAIN else "%Y-%m-%d-%H"
+        fmt = DAY_KEY_FORMAT if self.grain == DAY_GRAIN else HOUR_KEY_FORMAT
         start = datetime.strptime(partition, fmt)
         end = start + timedelta(hours=self.window_hours)
         first = start - timedelta(hours=self.lookback_hours)
-        return first.strftime("%Y-%m-%d-%H"), end.strftime("%Y-%m-%d-%H")
+        return first.strftime(HOUR_KEY_FORMAT), end.strftime(HOUR_KEY_FORMAT)
 
 
 NEW_COUNTRY_HISTORY_HOURS = 14 * 24
@@ -178,7 +179,7 @@ def input_window(spec: SummarySpec, partition: str) -> tuple[str, str]:
     hour it reads was itself built from the hours before it)."""
     first, end = spec.read_window(partition)
     extra = timedelta(hours=_upstream_lookback_hours(spec))
-    return (datetime.strptime(first, "%Y-%m-%d-%H") - extra).strftime("%Y-%m-%d-%H"), end
+    return (datetime.strptime(first, HOUR_KEY_FORMAT) - extra).strftime(HOUR_KEY_FORMAT), end
 
 
 DETECTION_FAMILIES: tuple[str, ...] = (
