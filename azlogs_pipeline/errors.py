@@ -2,7 +2,7 @@
 
 Each subclass lives next to the code that raises it (``ConfigError`` in config.py, ``DrainError``,
 ``ArchiveError`` and ``AzureAccessError`` in ingest/errors.py, ``OwnershipLost`` in
-ingest/ownership.py, ``ServiceError`` in local/processes.py); their messages say what went wrong
+ingest/ownership.py, ``ServiceError`` in local/processes.py, ``SqlError`` in lake/sessions.py); their messages say what went wrong
 and what to do, never a secret. `azlogs` prints one line for any of them and exits non-zero.
 """
 

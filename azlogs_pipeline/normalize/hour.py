@@ -17,9 +17,7 @@ relational API, and the SQL files are code.
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -29,7 +27,6 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     RawFile,
     partition_lock,
@@ -45,7 +42,8 @@ from azlogs_pipeline.lake.paths import (
     table_hour_file,
 )
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
-from azlogs_pipeline.lake.storage import LakePath, configure_duckdb
+from azlogs_pipeline.lake.sessions import build_session, query_arrow, relation
+from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
 from azlogs_pipeline.vocabulary import SCHEMA_VERSION
 
@@ -55,9 +53,6 @@ COMPRESSION: Literal["zstd"] = "zstd"
 ROW_GROUP_ROWS = 10_000
 """Rows per Parquet row group of a table hour: the writer holds one row group per thread in
 memory (DuckDB's default of 122,880 rows of sign-ins with their raw JSON is about 1 GB)."""
-MEMORY_MB_PER_THREAD = 1024
-"""Build memory per DuckDB thread: the dedupe windows and the sort spill reliably with 1 GB each
-(two threads in 1 GB ran out of memory on a 200,000-record hour)."""
 TABLES_AREA = "tables"
 """The writer-lock area of table hours (`lake.builds.partition_lock`)."""
 
@@ -130,29 +125,8 @@ def table_schema(table: str) -> pa.Schema:
 
 
 def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection ready for the table queries (with their shared macros).
-
-    It keeps to the build's memory budget (`AZLOGS_BUILD_MEMORY_MB`): with ``scratch`` (the data
-    dir's local scratch directory, also for a blob lake) what does not fit spills to a directory
-    of its own there, which DuckDB removes when the connection closes; without it nothing spills.
-    ``timezone`` is the session zone; results must not depend on it (the tests check with
-    another one)."""
-    con = duckdb.connect(":memory:")
-    budget = load_build_memory_mb()
-    threads = max(1, min(os.cpu_count() or 1, budget // MEMORY_MB_PER_THREAD))
-    con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET memory_limit = $limit", {"limit": f"{budget}MB"})
-    spill = ""
-    if scratch is not None:
-        scratch.mkdir(parents=True, exist_ok=True)
-        spill = str(scratch / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}")
-    con.execute("SET temp_directory = $directory", {"directory": spill})
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = $zone", {"zone": timezone})
-    con.execute("SET enable_progress_bar = false")
-    con.execute(macros_sql())
-    configure_duckdb(con)
-    return con
+    """A build session (`lake.sessions.build_session`) with the table queries' shared macros."""
+    return build_session([macros_sql()], timezone=timezone, scratch=scratch)
 
 
 def _build_table(
@@ -222,19 +196,7 @@ def _run(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> pa.Table:
 
 
 def _relation(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> duckdb.DuckDBPyRelation:
-    try:
-        return con.sql(_query(spec))
-    except duckdb.Error as exc:
-        raise RuntimeError(f"normalization SQL of table {spec.name!r} failed: {exc}") from exc
-
-
-def query_arrow(con: duckdb.DuckDBPyConnection, query: str, what: str) -> pa.Table:
-    """The rows of `query` as an Arrow table; a DuckDB error becomes one naming `what`."""
-    try:
-        table: pa.Table = con.sql(query).to_arrow_table()
-    except duckdb.Error as exc:
-        raise RuntimeError(f"{what} failed: {exc}") from exc
-    return table
+    return relation(con, _query(spec), f"normalization SQL of table {spec.name!r}")
 
 
 def _counts(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, int]:

@@ -41,10 +41,10 @@ from azlogs_pipeline.lake.paths import (
     table_hour_files,
     table_root,
 )
+from azlogs_pipeline.lake.sessions import build_session, query_arrow
 from azlogs_pipeline.lake.storage import LakePath
-from azlogs_pipeline.normalize.hour import connect as connect_tables
-from azlogs_pipeline.normalize.hour import query_arrow
 from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.normalize.tables import macros_sql
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
 from azlogs_pipeline.summarize.specs import (
     CATALOG_VIEWS,
@@ -209,11 +209,9 @@ def catalog_views() -> dict[str, str]:
 
 
 def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """The normalization connection (same settings, memory budget and macros) plus the
-    summaries' macros."""
-    con = connect_tables(timezone, scratch)
-    con.execute(read_sql("_macros.sql") + ";")
-    return con
+    """A build session with the table queries' macros and the summaries' own."""
+    macros = [macros_sql(), read_sql("_macros.sql") + ";"]
+    return build_session(macros, timezone=timezone, scratch=scratch)
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[LakePath]) -> None:
