@@ -151,9 +151,26 @@ class Settings:
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
     if environ is not None:
         return dict(environ)
-    merged = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    merged = _dotenv()
     merged.update(os.environ)
     return merged
+
+
+_DOTENV: tuple[tuple[str, int, int] | None, dict[str, str]] = (None, {})
+
+
+def _dotenv() -> dict[str, str]:
+    """The working directory's `.env` (read again only when the file changes: paths are built
+    thousands of times per build, and each asks where the lake is)."""
+    global _DOTENV
+    try:
+        stat = os.stat(".env")
+    except OSError:
+        return {}
+    key = (os.path.abspath(".env"), stat.st_mtime_ns, stat.st_size)
+    if _DOTENV[0] != key:
+        _DOTENV = (key, {k: v for k, v in dotenv_values(".env").items() if v is not None})
+    return dict(_DOTENV[1])
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -632,6 +649,11 @@ def load_lake_settings(environ: Mapping[str, str] | None = None) -> LakeSettings
     ``AZLOGS_LAKE_CONNECTION_STRING``, ``AZLOGS_LAKE_ACCOUNT_URL`` (Entra ID), or by default the
     checkpoint storage account's. It needs no Event Hub settings (the catalog and `azlogs sql` use it).
     """
+    if environ is None and not (
+        os.environ.get("AZLOGS_LAKE_URL", "").strip()
+        or _dotenv().get("AZLOGS_LAKE_URL", "").strip()
+    ):
+        return None  # the local lake: no need to copy the whole environment (asked per path)
     return _lake(_environment(environ))
 
 

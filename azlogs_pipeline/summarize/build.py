@@ -15,6 +15,7 @@ relational API and registered Arrow tables.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -120,8 +121,10 @@ def build_summary(
     start: datetime,
     *,
     thresholds: DetectionThresholds = DEFAULT_THRESHOLDS,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> SummaryResult:
-    """Rebuild the partition of summary `name` that contains `start` (idempotent)."""
+    """Rebuild the partition of summary `name` that contains `start` (idempotent), on `con` (a
+    `connect()` connection, reused across partitions by `build_summaries`) or a new one."""
     spec = summary_spec(name)
     data_dir = Path(data_dir)
     window_start, window_end = partition_window(spec, start)
@@ -130,7 +133,9 @@ def build_summary(
     with partition_lock(data_dir, SUMMARIES_AREA, f"{spec.name}-{key}"):
         # Taken before reading: a table hour rebuilt meanwhile makes this partition differ again.
         digest = summary_window_digest(data_dir, spec, key)
-        with connect(scratch=scratch_dir(data_dir)) as con:
+        with contextlib.ExitStack() as stack:
+            if con is None:
+                con = stack.enter_context(connect(scratch=scratch_dir(data_dir)))
             files = 0
             for table in spec.tables:
                 found = table_hour_files(data_dir, table, lookback_start, window_end)
@@ -173,14 +178,17 @@ def build_summaries(
     data_dir = Path(data_dir)
     results = []
     window_start, window_end = partition_window(spec, start)
-    while window_start < end:
-        own = any(
-            table_hour_files(data_dir, t, window_start, window_end) for t in input_tables(spec)
-        )
-        target = summary_file(data_dir, spec, window_start)
-        if own or target.parent.is_dir():
-            results.append(build_summary(data_dir, name, window_start, thresholds=thresholds))
-        window_start, window_end = window_end, window_end + (window_end - window_start)
+    with connect(scratch=scratch_dir(data_dir)) as con:  # one per range: connecting costs ~25 ms
+        while window_start < end:
+            own = any(
+                table_hour_files(data_dir, t, window_start, window_end) for t in input_tables(spec)
+            )
+            target = summary_file(data_dir, spec, window_start)
+            if own or target.parent.is_dir():
+                results.append(
+                    build_summary(data_dir, name, window_start, thresholds=thresholds, con=con)
+                )
+            window_start, window_end = window_end, window_end + (window_end - window_start)
     return results
 
 
