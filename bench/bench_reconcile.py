@@ -27,7 +27,7 @@ from azlogs_pipeline.lake.paths import (
     summary_hour_file,
     table_hour_dir,
 )
-from azlogs_pipeline.lake.reconcile import plan_builds
+from azlogs_pipeline.lake.reconcile import BuildPlan, plan_builds
 from azlogs_pipeline.normalize.tables import TABLES
 from azlogs_pipeline.summarize.build import summary_window_digest
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, SUMMARIES
@@ -66,6 +66,12 @@ def mark_built(root: Path) -> None:
 
 def _mark_ready_summaries(root: Path) -> None:
     plan = plan_builds(root, START, START + timedelta(days=400))
+    while plan.summary_partitions:  # in rounds: a summary that reads another waits for it
+        _mark_summaries(root, plan)
+        plan = plan_builds(root, START, START + timedelta(days=400))
+
+
+def _mark_summaries(root: Path, plan: BuildPlan) -> None:
     for spec in SUMMARIES:
         for key in plan.summary_partitions.get(spec.name, ()):
             daily = spec.grain == DAY_GRAIN

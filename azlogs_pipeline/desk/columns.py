@@ -16,7 +16,6 @@ MEANINGS: dict[str, str] = {
     "tenant_id": "Entra tenant the record belongs to",
     "correlation_id": "Azure's correlation id: ties the records of one operation together",
     "operation_name": "the record's operationName",
-    "raw": "the whole record as landed (JSON text)",
     "eventhub": "Event Hub it was drained from (archive:<container> for an archive load)",
     "partition_id": "Event Hub partition (archive: the blob) it came from",
     "sequence_number": "its event's sequence number in the partition (archive: the line)",

@@ -88,6 +88,13 @@ def _view_sql(name: str, root: LakePath) -> str:
     return f"CREATE OR REPLACE VIEW {quoted} AS SELECT * FROM read_parquet({glob}{union})"
 
 
+def _raw_of_sql(data_dir: Path) -> str:
+    """The `raw_of(record_id, event_time)` macro: a table row's raw record, from its hour's raw
+    files only (sql/raw_of.sql)."""
+    root = raw_root(data_dir).resolve()
+    return read_sql("azlogs_pipeline.lake", "raw_of.sql").format(raw_root=_literal(str(root)))
+
+
 def _derived_view_sql(name: str, select: str) -> str:
     return f'CREATE OR REPLACE VIEW "{name}" AS\n{select}'
 
@@ -100,10 +107,11 @@ def derived_views() -> dict[str, str]:
 
 
 def _fingerprint(
-    views: Mapping[str, tuple[LakePath, pa.Schema]], derived: Mapping[str, str]
+    views: Mapping[str, tuple[LakePath, pa.Schema]], derived: Mapping[str, str], macros: str
 ) -> str:
     text = "\n".join(_view_sql(name, root) + str(schema) for name, (root, schema) in views.items())
     text += "\n".join(_derived_view_sql(name, select) for name, select in derived.items())
+    text += macros
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -131,7 +139,8 @@ def ensure_catalog(
             write_parquet_atomic(schema.empty_table(), seed)
     path = catalog_path(data_dir)
     derived = derived_views()
-    fingerprint = _fingerprint(views, derived)
+    macros = _raw_of_sql(data_dir)
+    fingerprint = _fingerprint(views, derived, macros)
     if _current_fingerprint(path) == fingerprint:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +153,7 @@ def ensure_catalog(
                 con.execute(_view_sql(name, root))
             for name, select in derived.items():
                 con.execute(_derived_view_sql(name, select))
+            con.execute(macros)
             con.execute(f"CREATE TABLE {_VERSION_TABLE} (fingerprint VARCHAR)")
             con.execute(f"INSERT INTO {_VERSION_TABLE} VALUES (?)", [fingerprint])
         os.replace(tmp, path)

@@ -8,7 +8,6 @@ COMMON_COLUMNS: tuple[str, ...] = (
     "category",
     "tenant_id",
     "correlation_id",
-    "raw",
     "eventhub",
     "partition_id",
     "sequence_number",

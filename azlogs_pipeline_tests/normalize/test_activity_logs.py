@@ -47,7 +47,6 @@ COMMON = [
     "category",
     "tenant_id",
     "correlation_id",
-    "raw",
     "eventhub",
     "partition_id",
     "sequence_number",

@@ -63,8 +63,8 @@ def test_a_small_budget_spills_and_builds_the_same_rows(
     shutil.copytree(small, large)
     monkeypatch.setenv("AZLOGS_BUILD_MEMORY_MB", "1024")  # restored after the test
 
-    rows, spilled = _build_watching_spills(small, 256)
-    assert spilled, "a 256 MB budget makes this hour spill to <data dir>/scratch"
+    rows, spilled = _build_watching_spills(small, 128)
+    assert spilled, "a 128 MB budget makes this hour spill to <data dir>/scratch"
     assert not list(scratch_dir(small).glob("duckdb-*")), "the spill directory is removed after"
     assert _build_watching_spills(large, 4096) == (rows, []), "4 GB: no spill, the same count"
     assert rows == RECORDS - 500

@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from azlogs_pipeline.ingest.records import record_id
 from azlogs_pipeline_tests.normalize.raw_fixtures import DEFAULT_ENQUEUED, build_rows, write_raw
 
@@ -75,7 +73,6 @@ def test_provisioning_golden_row(tmp_path: Path) -> None:
     record = provisioning()
     write_raw(tmp_path, [record])
     [row] = build_rows(tmp_path, "provisioning_logs", HOUR)
-    assert orjson.loads(row.pop("raw")) == record
     assert row == {
         "id": "p1",
         "event_time": datetime(2025, 3, 1, 18, 11, 52, tzinfo=UTC),

@@ -165,7 +165,6 @@ SELECT
     END AS properties,
     event_time_source,
     tenant_id,
-    record AS raw,
     eventhub,
     partition_id,
     sequence_number,

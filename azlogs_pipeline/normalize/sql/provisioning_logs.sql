@@ -19,7 +19,7 @@
 -- (`first_landed_copies`, in _macros.sql, before parsing).
 WITH parsed AS (
     SELECT
-        r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
+        r.record_id, r.event_time, r.category, r.tenant_id,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
         -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
         parse_record(
@@ -110,7 +110,6 @@ SELECT
     record_id,
     tenant_id,
     coalesce(p.correlationId, j.correlationId) AS correlation_id,
-    raw,
     eventhub,
     partition_id,
     sequence_number,

@@ -69,7 +69,6 @@ SELECT
     category,
     tenant_id,
     nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    record AS raw,
     eventhub,
     partition_id,
     sequence_number,

@@ -105,7 +105,7 @@ with_pascal AS (
 fields AS (
     -- One shape for both: Azure Monitor value first, Log-Analytics value otherwise.
     SELECT
-        record_id, event_time, category, tenant_id, raw,
+        record_id, event_time, category, tenant_id,
         eventhub, partition_id, sequence_number, enqueued_time, record_index,
         coalesce(p.id, lp.Id) AS id,
         TRY_CAST(j.time AS TIMESTAMPTZ) AS processed_time,
@@ -295,7 +295,6 @@ SELECT
     record_id,
     tenant_id,
     correlation_id,
-    raw,
     eventhub,
     partition_id,
     sequence_number,
