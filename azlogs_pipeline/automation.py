@@ -13,7 +13,7 @@ from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.assets.partitions import HOURLY, PartitionRange, hour_ranges, range_tags
 from azlogs_pipeline.assets.reports import security_report
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, HOURLY_SUMMARY_ASSETS
-from azlogs_pipeline.config import Settings, load_settings
+from azlogs_pipeline.config import Settings
 from azlogs_pipeline.ingest.status import list_partitions
 from azlogs_pipeline.lake.reconcile import plan_builds
 from azlogs_pipeline.resources import AzlogsSettings
@@ -134,12 +134,14 @@ def register_eventhub_partitions(instance: dg.DagsterInstance, settings: Setting
     target=dg.AssetSelection.assets(raw_events),
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def hourly_drain_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+def hourly_drain_schedule(
+    context: dg.ScheduleEvaluationContext, azlogs: AzlogsSettings
+) -> list[dg.RunRequest]:
     """Every hour, one drain run per Event Hub partition (partitions found on the hubs are
     registered first). A partition whose previous drain still runs waits in the queue: the
     `dagster/partition` tag limit in dagster.yaml allows one run per partition key at a time.
     The hours they land records in are then built by `lake_hours_sensor`."""
-    settings = load_settings()  # a ConfigError names the setting to fix
+    settings = azlogs.load()  # the assets' resource; a ConfigError names the setting to fix
     try:
         keys = register_eventhub_partitions(context.instance, settings)
     except Exception as error:  # the hubs are unreachable: drain the partitions already known

@@ -11,9 +11,8 @@ from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.partitions import HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.lake.parquet import open_parquet
 from azlogs_pipeline.lake.paths import hour_key
-from azlogs_pipeline.normalize.contract import missing_columns
+from azlogs_pipeline.normalize.checks import inspect_table_hours
 from azlogs_pipeline.normalize.hour import HourResult, build_hours
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
@@ -22,7 +21,6 @@ from azlogs_pipeline.resources import AzlogsSettings
 CHECK_KEYS_NOT_NULL = "keys_not_null"
 CHECK_RECONCILES = "reconciles_with_raw"
 CHECK_SCHEMA = "schema_matches_contract"
-KEY_COLUMNS = ("record_id", "event_time")
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -95,56 +93,31 @@ def table_metadata(result: HourResult, hours: int = 1) -> dict[str, Any]:
     }
 
 
-def _null_keys(results: Sequence[HourResult]) -> int:
-    nulls = 0
-    for result in results:
-        if result.path is not None:
-            keys = open_parquet(result.path).read(columns=list(KEY_COLUMNS))
-            nulls += sum(keys.column(name).null_count for name in KEY_COLUMNS)
-    return nulls
-
-
 def table_checks(results: Sequence[HourResult]) -> list[dg.AssetCheckResult]:
     """Keys are present, and in every hour every category with raw records has rows (nothing
     dropped), over the hours of one run."""
     table = results[0].table
-    missing = sorted(
-        {c for r in results for c in set(r.records_per_category) - set(r.rows_per_category)}
-    )
-    empty_hours = [r for r in results if (r.rows > 0) != (r.records_in > 0)]
-    nulls = _null_keys(results)
-    absent = sorted(
-        {
-            name
-            for r in results
-            for name in missing_columns(
-                table,
-                open_parquet(r.path).schema_arrow.names if r.path else table_schemas()[table].names,
-            )
-        }
-    )
+    found = inspect_table_hours(results)
     return [
         dg.AssetCheckResult(
             asset_key=table,
             check_name=CHECK_SCHEMA,
-            passed=not absent,
-            metadata={"missing_columns": dg.MetadataValue.json(absent)},
+            passed=not found.missing_columns,
+            metadata={"missing_columns": dg.MetadataValue.json(found.missing_columns)},
         ),
         dg.AssetCheckResult(
             asset_key=table,
             check_name=CHECK_KEYS_NOT_NULL,
-            passed=nulls == 0,
-            metadata={"null_keys": nulls},
+            passed=found.null_keys == 0,
+            metadata={"null_keys": found.null_keys},
         ),
         dg.AssetCheckResult(
             asset_key=table,
             check_name=CHECK_RECONCILES,
-            passed=not missing and not empty_hours,
+            passed=not found.categories_without_rows and not found.hours_without_rows,
             metadata={
-                "categories_without_rows": dg.MetadataValue.json(missing),
-                "hours_without_rows": dg.MetadataValue.json(
-                    [hour_key(r.hour) for r in empty_hours]
-                ),
+                "categories_without_rows": dg.MetadataValue.json(found.categories_without_rows),
+                "hours_without_rows": dg.MetadataValue.json(found.hours_without_rows),
             },
         ),
     ]

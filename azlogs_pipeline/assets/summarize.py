@@ -23,11 +23,10 @@ import dagster as dg
 from azlogs_pipeline.assets.partitions import DAILY, DAYS_PER_RUN, HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.assets.risk import risk_metadata
 from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.lake.parquet import open_parquet
-from azlogs_pipeline.lake.paths import current_partition_file, table_hour_file
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize.build import SummaryResult, build_summaries
+from azlogs_pipeline.summarize.checks import reconcile_signins
 from azlogs_pipeline.summarize.report import (
     FAMILY_KINDS,
     detection_counts,
@@ -250,22 +249,14 @@ def range_metadata(results: list[SummaryResult], metadata_fn: MetadataFn) -> dic
 
 def reconcile_check(data_dir: Path, results: list[SummaryResult]) -> dg.AssetCheckResult:
     """sum(attempts) of each hour = rows of the hour's signin_logs file (nothing lost or doubled)."""
-    attempts = rows = 0
-    wrong = []
-    for result in results:
-        path = current_partition_file(table_hour_file(data_dir, "signin_logs", result.window_start))
-        table_rows = open_parquet(path).metadata.num_rows if path is not None else 0
-        hour_attempts = signin_totals(result.data)["attempts"]
-        attempts, rows = attempts + hour_attempts, rows + table_rows
-        if hour_attempts != table_rows:
-            wrong.append(f"{result.window_start:%Y-%m-%d-%H}")
+    found = reconcile_signins(data_dir, results)
     return dg.AssetCheckResult(
         check_name=CHECK_RECONCILES_WITH_SIGNINS,
-        passed=not wrong,
+        passed=not found.hours_not_reconciled,
         metadata={
-            "attempts": attempts,
-            "signin_logs_rows": rows,
-            "hours_not_reconciled": dg.MetadataValue.json(wrong),
+            "attempts": found.attempts,
+            "signin_logs_rows": found.signin_logs_rows,
+            "hours_not_reconciled": dg.MetadataValue.json(found.hours_not_reconciled),
         },
     )
 

@@ -62,7 +62,9 @@ def test_a_drain_after_six_hours_of_outage_rebuilds_each_hour_once(
 
     with open_instance(tmp_path) as instance:
         tick = dg.build_schedule_context(
-            instance=instance, scheduled_execution_time=datetime(2026, 11, 20, 13, tzinfo=UTC)
+            instance=instance,
+            scheduled_execution_time=datetime(2026, 11, 20, 13, tzinfo=UTC),
+            resources=resources,
         )
         drains = list(hourly_drain_schedule(tick))
         assert sorted(r.partition_key for r in drains) == [f"{HUB}:0", f"{HUB}:1"]

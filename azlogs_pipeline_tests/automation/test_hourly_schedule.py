@@ -11,13 +11,16 @@ import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS
 from azlogs_pipeline.automation import hourly_drain_schedule
+from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 
 
 def evaluate(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest]:
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources={"azlogs": AzlogsSettings()}
+    )
     return list(hourly_drain_schedule(context))
 
 
