@@ -40,6 +40,10 @@ _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
 _CONSUMER_GROUP = re.compile(r"^(?:\$Default|[A-Za-z0-9][A-Za-z0-9._-]{0,49})$")
 _MAX_FLUSH_MB = 1024
+DEFAULT_FLUSH_MB = 16
+"""A drain holds two flushes of text (one filling, one being written) and their transients:
+at 32 MB its peak RSS was 411 MB with a 1,000,000-record backlog, at 16 MB 375 MB (the bound is
+400 MB), at the same records/s (bench_drain)."""
 
 
 class ConfigError(AzlogsError, ValueError):
@@ -132,7 +136,7 @@ class DrainSettings:
     max_events: int | None = None
     max_seconds: float = DEFAULT_DRAIN_MAX_SECONDS
     flush_records: int = 50_000
-    flush_bytes: int = 32 * 1024 * 1024
+    flush_bytes: int = DEFAULT_FLUSH_MB * 1024 * 1024
     receive_batch: int = 50
     idle_seconds: float = 5.0
     ownership_seconds: float = 120.0
@@ -480,7 +484,9 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
         raise ConfigError(
             f"AZLOGS_FLUSH_RECORDS={flush_records!r} is below one record. Default 50000 records."
         )
-    flush_mb = _number(env, "AZLOGS_FLUSH_MB", 32, "Default 32 (MB).")
+    flush_mb = _number(
+        env, "AZLOGS_FLUSH_MB", DEFAULT_FLUSH_MB, f"Default {DEFAULT_FLUSH_MB} (MB)."
+    )
     if flush_mb is not None and flush_mb > _MAX_FLUSH_MB:
         raise ConfigError(
             f"AZLOGS_FLUSH_MB={flush_mb!r} is above {_MAX_FLUSH_MB} (a flush is held in memory "
@@ -497,7 +503,7 @@ def _drain(env: Mapping[str, str]) -> DrainSettings:
         )
         or DEFAULT_DRAIN_MAX_SECONDS,
         flush_records=int(flush_records or 50_000),
-        flush_bytes=int((flush_mb or 32) * 1024 * 1024),
+        flush_bytes=int((flush_mb or DEFAULT_FLUSH_MB) * 1024 * 1024),
     )
 
 
