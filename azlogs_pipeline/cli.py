@@ -169,7 +169,8 @@ def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.alerts.status import pass_line
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.lake.parquet import sweep_temp_files
-    from azlogs_pipeline.lake.paths import lake_root
+    from azlogs_pipeline.lake.paths import lake_root, scratch_dir
+    from azlogs_pipeline.lake.sessions import sweep_spill_dirs
     from azlogs_pipeline.progress import run_display
     from azlogs_pipeline.run_slots import fail_dead_runs
     from azlogs_pipeline.runner import (
@@ -195,9 +196,11 @@ def _run(_args: argparse.Namespace) -> int:
                     f"of pid {dead.process.pid}, which is gone; its pool slots are free again"
                 )
             swept = sweep_temp_files(lake_root(settings.data_dir))
+            swept += sweep_spill_dirs(scratch_dir(settings.data_dir))
             if swept:
                 display.line(
-                    f"removed {swept} temporary files that killed writers left in the lake"
+                    f"removed {swept} temporary files that killed writers left in the lake "
+                    "and its scratch directory"
                 )
             drains = drain_all(instance, settings, listener=display.listen, stop=stop)
         for line in _drain_lines(drains):

@@ -10,6 +10,7 @@ it is (`configure_duckdb`). The analysts' read-only sessions are the catalog's (
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +25,33 @@ from azlogs_pipeline.lake.storage import configure_duckdb
 MEMORY_MB_PER_THREAD = 1024
 """Build memory per DuckDB thread: the dedupe windows and the sort spill reliably with 1 GB each
 (two threads in 1 GB ran out of memory on a 200,000-record hour)."""
+
+
+SPILL_PREFIX = "duckdb-"
+"""A session's spill directory is `<scratch>/duckdb-<pid>-<random>`: its process is in its name."""
+
+
+def sweep_spill_dirs(scratch: Path) -> int:
+    """Remove the spill directories of build processes that are gone (killed before DuckDB could
+    remove them); a live process's directory is kept. Returns how many were removed."""
+    removed = 0
+    for directory in scratch.glob(f"{SPILL_PREFIX}*-*"):
+        pid = directory.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class SqlError(AzlogsError, RuntimeError):
@@ -46,7 +74,7 @@ def build_session(
     spill = ""
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
-        spill = str(scratch / f"duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+        spill = str(scratch / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
     con.execute("SET temp_directory = $directory", {"directory": spill})
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = $zone", {"zone": timezone})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from azlogs_pipeline.config import ConfigError, load_build_memory_mb
 from azlogs_pipeline.lake.paths import scratch_dir, table_hour_file
+from azlogs_pipeline.lake.sessions import sweep_spill_dirs
 from azlogs_pipeline.normalize import build_hour
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive
@@ -78,3 +81,15 @@ def test_the_budget_setting_is_checked() -> None:
     for bad in ("0", "32", "1.5", "lots"):
         with pytest.raises(ConfigError, match="AZLOGS_BUILD_MEMORY_MB"):
             load_build_memory_mb({"AZLOGS_BUILD_MEMORY_MB": bad})
+
+
+def test_spill_directories_of_dead_builds_are_swept(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    dead = tmp_path / f"duckdb-{gone.stdout.strip()}-0123456789ab"
+    live = tmp_path / f"duckdb-{os.getpid()}-0123456789ab"
+    for directory in (dead, live):
+        directory.mkdir()
+        (directory / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
+    assert sweep_spill_dirs(tmp_path) == 1
+    assert not dead.exists() and live.exists(), "a live build's spill directory stays"
