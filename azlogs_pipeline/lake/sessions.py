@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,16 +29,23 @@ MEMORY_MB_PER_THREAD = 1024
 
 
 SPILL_PREFIX = "duckdb-"
-"""A session's spill directory is `<scratch>/duckdb-<pid>-<random>`: its process is in its name."""
+"""A session's spill directory is `<scratch>/duckdb-<pid>-<random>-<host>`: its process is in
+its name, and the host, since a data directory may be on a volume that several hosts share."""
+
+
+def _spill_dir_name() -> str:
+    return f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}-{socket.gethostname()}"
 
 
 def sweep_spill_dirs(scratch: Path) -> int:
-    """Remove the spill directories of build processes that are gone (killed before DuckDB could
-    remove them); a live process's directory is kept. Returns how many were removed."""
+    """Remove the spill directories of this host's build processes that are gone (killed before
+    DuckDB could remove them); a live process's directory, and another host's, are kept.
+    Returns how many were removed."""
     removed = 0
-    for directory in scratch.glob(f"{SPILL_PREFIX}*-*"):
-        pid = directory.name[len(SPILL_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+    host = socket.gethostname()
+    for directory in scratch.glob(f"{SPILL_PREFIX}*-*-*"):
+        pid, _, owner = directory.name[len(SPILL_PREFIX) :].split("-", 2)
+        if owner != host or not pid.isdigit() or _alive(int(pid)):
             continue
         shutil.rmtree(directory, ignore_errors=True)
         removed += 1
@@ -74,7 +82,7 @@ def build_session(
     spill = ""
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
-        spill = str(scratch / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}")
+        spill = str(scratch / _spill_dir_name())
     con.execute("SET temp_directory = $directory", {"directory": spill})
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = $zone", {"zone": timezone})

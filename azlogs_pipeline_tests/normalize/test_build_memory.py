@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -86,10 +87,13 @@ def test_the_budget_setting_is_checked() -> None:
 def test_spill_directories_of_dead_builds_are_swept(tmp_path: Path) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
                           capture_output=True, text=True)  # fmt: skip
-    dead = tmp_path / f"duckdb-{gone.stdout.strip()}-0123456789ab"
-    live = tmp_path / f"duckdb-{os.getpid()}-0123456789ab"
-    for directory in (dead, live):
+    host = socket.gethostname()
+    dead = tmp_path / f"duckdb-{gone.stdout.strip()}-0123456789ab-{host}"
+    live = tmp_path / f"duckdb-{os.getpid()}-0123456789ab-{host}"
+    elsewhere = tmp_path / f"duckdb-{gone.stdout.strip()}-0123456789ab-other-host.example"
+    for directory in (dead, live, elsewhere):
         directory.mkdir()
         (directory / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
     assert sweep_spill_dirs(tmp_path) == 1
     assert not dead.exists() and live.exists(), "a live build's spill directory stays"
+    assert elsewhere.exists(), "a pid of another host (a shared volume) says nothing here"
