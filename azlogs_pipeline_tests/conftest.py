@@ -5,7 +5,11 @@ and daemon, or the whole stack through the CLI) is marked ``integration``: by th
 or by ``pytestmark`` in its module. ``make test-fast`` runs the rest.
 """
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
+from dagster._core.storage.defs_state.base import _current_storage
 
 pytest_plugins = [
     "azlogs_pipeline_tests.fixtures.emulator",
@@ -23,3 +27,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def no_dagster_state_storage_of_an_earlier_test() -> Iterator[None]:
+    """Each test starts without Dagster's current DefsStateStorage.
+
+    `DagsterInstance.__enter__` puts its storage in a context variable that a disposed instance
+    does not always take back, so a later `materialize` in the same worker could reach an earlier
+    test's dead instance ("Attempted to resolve undefined DagsterInstance weakref", seen in full
+    runs only, in whichever test came next)."""
+    token = _current_storage.set(None)
+    yield
+    with contextlib.suppress(ValueError):
+        _current_storage.reset(token)
