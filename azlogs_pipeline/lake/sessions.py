@@ -22,6 +22,7 @@ import pyarrow as pa
 from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.lake.storage import configure_duckdb
+from azlogs_pipeline.local.processes import is_alive
 
 MEMORY_MB_PER_THREAD = 1024
 """Build memory per DuckDB thread: the dedupe windows and the sort spill reliably with 1 GB each
@@ -45,21 +46,11 @@ def sweep_spill_dirs(scratch: Path) -> int:
     host = socket.gethostname()
     for directory in scratch.glob(f"{SPILL_PREFIX}*-*-*"):
         pid, _, owner = directory.name[len(SPILL_PREFIX) :].split("-", 2)
-        if owner != host or not pid.isdigit() or _alive(int(pid)):
+        if owner != host or not pid.isdigit() or is_alive(int(pid)):
             continue
         shutil.rmtree(directory, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SqlError(AzlogsError, RuntimeError):
