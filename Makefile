@@ -25,7 +25,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 test: setup browser
 	$(BIN)/python -m pytest -n 2 --durations=15
 
-# The edit-test loop: everything that starts no service (emulator, Azurite, PostgreSQL, Chromium, Dagster).
+# The edit-test loop: no service (emulator, Azurite, PostgreSQL, Chromium, webhook receiver), no Dagster
+# run, no azlogs process, no generated lake (markers set in azlogs_pipeline_tests/conftest.py).
 test-fast: setup
 	$(BIN)/python -m pytest -n 2 -q -m "not integration and not slow"
 

@@ -1,8 +1,10 @@
 """Shared fixtures: the local stack (Event Hubs emulator, Azurite) for integration tests.
 
-Every test that starts a service (the emulator, Azurite, PostgreSQL, Chromium, a Dagster webserver
-and daemon, or the whole stack through the CLI) is marked ``integration``: by the fixtures it uses,
-or by ``pytestmark`` in its module. ``make test-fast`` runs the rest.
+Every test that starts a service (the emulator, Azurite, PostgreSQL, Chromium, a webhook receiver,
+a Dagster instance that executes runs, a webserver and daemon) or runs `azlogs` as its own process
+is marked ``integration``: by the fixtures it uses (`SERVICE_FIXTURES`), or by ``pytestmark`` or a
+mark in its module. A test over a generated lake (built and summarized end to end) is ``slow``
+(`GENERATED_LAKE_FIXTURES`). ``make test-fast`` runs the rest; ``make test`` runs everything.
 """
 
 import contextlib
@@ -21,12 +23,18 @@ pytest_plugins = [
 SERVICE_FIXTURES = frozenset(
     {"eventhubs_emulator", "eventhubs_emulator_factory", "azurite_endpoint", "postgres"}
 )
+"""A test that uses one of these (directly or through another fixture) starts a service."""
+GENERATED_LAKE_FIXTURES = frozenset({"generated_lake"})
+"""A test that uses one of these reads a generated lake: a minute or more to build per worker."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SERVICE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.integration)
+        if GENERATED_LAKE_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

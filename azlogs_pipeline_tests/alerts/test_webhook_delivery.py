@@ -30,6 +30,10 @@ from azlogs_pipeline.summarize import build_summary
 from azlogs_pipeline_tests.alerts.webhook_server import TOKEN, webhook_receiver
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake, land_generated
 
+pytestmark = (
+    pytest.mark.integration
+)  # a webhook receiver, Dagster instances that execute runs, a restarted process
+
 DETECTIONS = SUMMARY_ASSETS_BY_NAME["signin_detections"]
 
 

@@ -26,6 +26,8 @@ from azlogs_pipeline_tests.summarize.test_risk_audit import (
     write_rows,
 )
 
+pytestmark = pytest.mark.integration  # Dagster executes the summaries' runs
+
 KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
 ENVIRONMENT = {
     # Valid settings; summaries never connect to Event Hubs or storage.

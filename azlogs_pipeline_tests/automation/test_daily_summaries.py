@@ -20,6 +20,8 @@ from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import normalize_hours
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
+pytestmark = pytest.mark.integration  # Dagster instances that execute runs
+
 HOUR = datetime(2025, 3, 1, 9, tzinfo=UTC)
 KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
 DAILY = SUMMARY_ASSETS_BY_NAME["risk_events_daily"]

@@ -36,6 +36,7 @@ def test_copy_into_the_lake_is_refused_and_adds_nothing(data_dir: Path) -> None:
     assert count(data_dir) == 2
 
 
+@pytest.mark.integration  # azlogs as its own process
 def test_files_outside_the_lake_cannot_be_read(data_dir: Path) -> None:
     env_file = data_dir.parent / "azlogs.env"
     for path in (env_file, lake_root(data_dir) / ".." / ".." / env_file.name):

@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline_tests.desk.conftest import SECRET
+
+pytestmark = pytest.mark.integration  # the shell as its own process, on a terminal
 
 PROMPT = "azlogs>"  # prompt_toolkit draws the space as a cursor move
 

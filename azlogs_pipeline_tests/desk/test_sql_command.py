@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from azlogs_pipeline.desk.columns import meaning
 from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
 from azlogs_pipeline.normalize.schemas import table_schemas
@@ -26,6 +28,7 @@ def test_a_file_of_statements(data_dir: Path, tmp_path: Path) -> None:
     assert both.returncode == 2 and "give one of" in both.stderr
 
 
+@pytest.mark.integration  # azlogs as its own process
 def test_sql_on_standard_input(data_dir: Path) -> None:
     done = azlogs_process(
         data_dir, "sql", "--format", "json", stdin="SELECT count(*) AS n FROM deadletters;"

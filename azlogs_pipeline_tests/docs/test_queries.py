@@ -309,6 +309,7 @@ def test_every_parameter_is_bound_in_the_sql(query: ReadyQuery) -> None:
     assert set(re.findall(r"\$([a-z_]+)", query.sql)) == set(query.params)
 
 
+@pytest.mark.slow  # the generated lake
 @pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
 def test_query_runs_and_finds_what_the_generator_sent(lake: Lake, query: ReadyQuery) -> None:
     assert lake.truth["skipped_scenarios"] == []
@@ -322,6 +323,7 @@ def query(name: str) -> ReadyQuery:
     return found
 
 
+@pytest.mark.slow  # the generated lake
 def test_options_filter(lake: Lake) -> None:
     user = activity_user(lake)
     everything = run(lake, query("failed-signins"))
@@ -338,6 +340,7 @@ def test_options_filter(lake: Lake) -> None:
     assert len(run(lake, query("detections"), severity="medium")) > len(high)
 
 
+@pytest.mark.slow  # the generated lake
 @pytest.mark.parametrize(
     "value",
     [
@@ -364,6 +367,7 @@ def test_a_query_refuses_options_it_does_not_take_and_needs_its_required_ones() 
         bind(query("user-activity"), dict.fromkeys(PARAMETERS), NOW)
 
 
+@pytest.mark.slow  # the generated lake
 def test_azlogs_query_command(lake: Lake) -> None:
     listed = azlogs(lake.data_dir, "query", "list", "--format", "csv")
     assert listed.returncode == 0

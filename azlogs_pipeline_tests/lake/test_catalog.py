@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
+import pytest
 
 from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
@@ -77,6 +78,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.integration  # the reader is a process of its own
 def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -> None:
     land(tmp_path, 3)
     path = ensure_catalog(tmp_path, {})
@@ -98,6 +100,7 @@ def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -
         assert con.execute("SELECT count(*) FROM audit_logs").fetchone() == (0,)
 
 
+@pytest.mark.integration  # azlogs as its own process
 def test_azlogs_sql_formats(tmp_path: Path) -> None:
     land(tmp_path, 2)
     ensure_catalog(tmp_path, {})

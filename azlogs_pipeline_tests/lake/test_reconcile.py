@@ -56,7 +56,9 @@ def signin_ids(data_dir: Path, hour: datetime = HOUR) -> list[str]:
     return sorted(open_parquet(path).read(columns=["id"]).column("id").to_pylist())
 
 
-LAKES = pytest.mark.parametrize("lake", ["local", "blob"])
+LAKES = pytest.mark.parametrize(
+    "lake", ["local", pytest.param("blob", marks=pytest.mark.integration)]
+)
 """The same test on a local lake and on a lake in Azurite (`AZLOGS_LAKE_URL`)."""
 
 

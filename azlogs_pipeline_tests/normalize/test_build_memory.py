@@ -59,6 +59,7 @@ def _build_watching_spills(data_dir: Path, budget_mb: int) -> tuple[int, list[st
     return rows, sorted(seen)
 
 
+@pytest.mark.slow  # a large hour, built twice under two memory budgets
 def test_a_small_budget_spills_and_builds_the_same_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -258,6 +258,7 @@ def silence_findings(data_dir: Path, last: datetime, **thresholds: Any) -> list[
     return findings([build_summary(data_dir, FAMILY, h, thresholds=limits) for h in probe])
 
 
+@pytest.mark.slow  # a week of feed_health hours, each probed with its week of history
 def test_category_went_silent_edges(tmp_path: Path) -> None:
     # One feed_health lake, changed between the cases (writing a week of hours is the cost).
     start = T0 - 200 * HOUR
