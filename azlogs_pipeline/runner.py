@@ -4,6 +4,7 @@ The runs land in the same Dagster instance the UI reads (``$DAGSTER_HOME``, or `
 with the project's dagster.yaml), so `dagster dev` shows them with their metadata and checks.
 """
 
+import json
 import os
 import socket
 import sys
@@ -45,15 +46,27 @@ SUMMARY_NAMES = frozenset(
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
-def instance_yaml(postgres: DagsterPostgres | None) -> str:
-    """The project's dagster.yaml, plus a PostgreSQL storage section when one is configured.
+def instance_yaml(postgres: DagsterPostgres | None, home: Path) -> str:
+    """The project's dagster.yaml, plus the storage section of the instance in ``home``: the
+    PostgreSQL one when configured, else the local SQLite files under ``home/storage`` through
+    `instance_storage.LakeSqliteStorage` (Dagster's layout, cheaper event writes).
 
-    The section only names environment variables (``env:``): Dagster reads the values when it
-    opens the instance, so the password never lands in this file.
+    The PostgreSQL section only names environment variables (``env:``): Dagster reads the values
+    when it opens the instance, so the password never lands in this file.
     """
     text = PROJECT_DAGSTER_YAML.read_text() if PROJECT_DAGSTER_YAML.exists() else ""
     if postgres is None:
-        return text
+        lines = [
+            "",
+            "# Written by azlogs (runner.instance_yaml): Dagster's SQLite storage, cheaper events.",
+            "storage:",
+            "  custom:",
+            "    module: azlogs_pipeline.instance_storage",
+            "    class: LakeSqliteStorage",
+            "    config:",
+            f"      base_dir: {json.dumps(str(home.resolve() / 'storage'))}",
+        ]
+        return text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
     lines = [
         "",
         "# Written by azlogs from the AZLOGS_DAGSTER_PG_* settings (config.py).",
@@ -79,7 +92,7 @@ def dagster_home(data_dir: Path) -> Path:
     home = dagster_home_dir(data_dir)
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    wanted = instance_yaml(load_dagster_postgres())
+    wanted = instance_yaml(load_dagster_postgres(), home)
     if not target.exists() or target.read_text() != wanted:
         target.write_text(wanted)
     return home

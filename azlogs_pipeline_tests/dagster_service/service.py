@@ -71,7 +71,7 @@ def running_dagster(root: Path, environment: dict[str, str]) -> Iterator[Dagster
     home, logs = root / "dagster_home", root / "logs"
     home.mkdir(parents=True)
     logs.mkdir()
-    (home / "dagster.yaml").write_text(instance_yaml(None))
+    (home / "dagster.yaml").write_text(instance_yaml(None, home))
     # Create the instance's SQLite storage once: webserver and daemon starting together on a
     # fresh home race to create the same tables ("table alembic_version already exists").
     with dg.DagsterInstance.from_config(str(home)):

@@ -28,7 +28,7 @@ def crashes() -> None:
 def test_the_daemon_frees_the_slots_of_an_ended_run(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    yaml = instance_yaml(None)
+    yaml = instance_yaml(None, home)
     for setting, value in (("poll_interval_seconds", 1), ("free_slots_after_run_end_seconds", 1)):
         assert f"  {setting}: " in yaml, f"dagster.yaml no longer sets {setting}"
         yaml = "\n".join(

@@ -1,0 +1,114 @@
+"""The instance's SQLite storage keeps its databases open (instance_storage.py): every event a
+killed process committed is there, and a watcher of a run (the UI's live log) hears of it."""
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.events.log import EventLogEntry
+
+from azlogs_pipeline.instance_storage import LakeSqliteEventLogStorage
+from azlogs_pipeline.runner import dagster_home
+
+HOURS = dg.HourlyPartitionsDefinition(start_date="2026-11-01-00:00")
+
+KILLED_WRITER = """
+import os, signal, sys
+import dagster as dg
+from azlogs_pipeline_tests.test_instance_storage import HOURS, tiny
+
+instance = dg.DagsterInstance.from_config(sys.argv[1])
+result = dg.materialize(
+    [tiny],
+    instance=instance,
+    tags={
+        "dagster/asset_partition_range_start": "2026-11-01-00:00",
+        "dagster/asset_partition_range_end": "2026-11-01-05:00",
+    },
+)
+print(result.run_id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no dispose, no close: the databases are left open
+"""
+
+
+with warnings.catch_warnings():  # backfill_policy is beta on `asset`
+    warnings.simplefilter("ignore", category=dg.BetaWarning)
+
+    @dg.asset(partitions_def=HOURS, backfill_policy=dg.BackfillPolicy.single_run())
+    def tiny(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"hours": len(context.partition_keys)})
+
+
+@pytest.mark.integration  # a Dagster run in its own process
+def test_a_killed_run_process_loses_none_of_its_events(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = dagster_home(tmp_path)
+    assert "class: LakeSqliteStorage" in (home / "dagster.yaml").read_text()
+    writer = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, str(home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert writer.returncode == -9, writer.stderr[-2000:]
+    run_id = writer.stdout.split()[0]
+    assert list(home.rglob(f"{run_id}.db-wal")), "the killed process left its log unmerged"
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.event_log_storage, LakeSqliteEventLogStorage)
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+        records = instance.fetch_materializations(tiny.key, limit=100).records
+        assert sorted(r.partition_key for r in records) == [f"2026-11-01-0{h}:00" for h in range(6)]
+        planned = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        assert planned, "the run's planned materializations are recorded too"
+        assert instance.get_run_stats(run_id).materializations == 6
+
+
+def _log_event(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(
+        error_info=None,
+        level=logging.INFO,
+        user_message=message,
+        run_id=run_id,
+        timestamp=time.time(),
+        step_key=None,
+        job_name=None,
+        dagster_event=None,
+    )
+
+
+def test_a_watcher_of_a_run_hears_of_events_while_its_writer_keeps_it_open(
+    tmp_path: Path,
+) -> None:
+    writer = LakeSqliteEventLogStorage(str(tmp_path))
+    reader = LakeSqliteEventLogStorage(str(tmp_path))
+    heard: list[str] = []
+    got_all = threading.Event()
+
+    def callback(event: EventLogEntry, _cursor: str) -> None:
+        heard.append(event.user_message)
+        if len(heard) >= 3:
+            got_all.set()
+
+    try:
+        writer.store_event(_log_event("r1", "first"))  # opens and keeps r1.db
+        reader.watch("r1", None, callback)
+        writer.store_event(_log_event("r1", "second"))
+        writer.store_event(_log_event("r1", "third"))
+        assert got_all.wait(timeout=20), f"the watcher heard only {heard}"
+        assert (tmp_path / "r1.db-wal").stat().st_size > 0, "the writer's log stays open"
+    finally:
+        reader.end_watch("r1", callback)
+        reader.dispose()
+        writer.dispose()
+    assert heard == ["first", "second", "third"]
