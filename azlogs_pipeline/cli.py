@@ -388,7 +388,7 @@ def _print_build_status(settings: Settings) -> None:
 
 def _open_catalog() -> duckdb.DuckDBPyConnection:
     from azlogs_pipeline.config import load_data_dir
-    from azlogs_pipeline.lake.catalog import connect_read_only
+    from azlogs_pipeline.lake.read_only import connect_read_only
 
     try:
         return connect_read_only(load_data_dir())
@@ -398,7 +398,7 @@ def _open_catalog() -> duckdb.DuckDBPyConnection:
 
 def _sql(args: argparse.Namespace) -> int:
     from azlogs_pipeline.desk.results import QueryFailed, run_script
-    from azlogs_pipeline.lake.catalog import ReadOnlyError
+    from azlogs_pipeline.lake.read_only import ReadOnlyError
 
     if sum(x is not None for x in (args.query, args.file, args.schema)) > 1:
         raise UsageError("give one of: a statement, -f FILE.sql, --schema [VIEW]")

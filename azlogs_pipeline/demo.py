@@ -119,7 +119,7 @@ def drain_everything(title: str) -> int:
 def build_tables() -> None:
     """Build every hour the lake says needs building (a few Dagster runs), then count rows."""
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.lake.catalog import connect_read_only
+    from azlogs_pipeline.lake.read_only import connect_read_only
     from azlogs_pipeline.normalize.tables import TABLE_NAMES
     from azlogs_pipeline.runner import build_all, lake_plan
 
@@ -155,7 +155,7 @@ def write_the_report() -> Path:
     """The security report of the demo's busiest UTC day, through Dagster (`security_report`)."""
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.daily_report.data import busiest_day
-    from azlogs_pipeline.lake.catalog import connect_read_only
+    from azlogs_pipeline.lake.read_only import connect_read_only
     from azlogs_pipeline.runner import open_instance, write_reports_run
 
     settings = load_settings()

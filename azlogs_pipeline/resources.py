@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.config import Settings, load_data_dir, load_settings
 
 
@@ -13,9 +14,17 @@ class AzlogsSettings(dg.ConfigurableResource):
 
     Secrets stay in environment variables: they never become run config, so they never reach the
     run's event log. ``data_dir`` may be overridden (tests, one-off runs).
+
+    Every run that uses it starts with the analysts' catalog current (`refresh_catalog`): the one
+    place the pipeline keeps it, whatever the run materializes. A sensor or schedule that asks it
+    for the data dir only reads.
     """
 
     data_dir: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is not None:  # a run, not a sensor's or schedule's evaluation
+            refresh_catalog(self.lake_data_dir())
 
     def load(self) -> Settings:
         settings = load_settings()

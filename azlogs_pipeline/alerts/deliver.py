@@ -15,7 +15,7 @@ from azlogs_pipeline.alerts.findings import finding_json, load_findings
 from azlogs_pipeline.alerts.state import DeliveryCounts, delivery_lock, open_state
 from azlogs_pipeline.alerts.webhook import DEFAULT_RETRY, PostOutcome, RetryPolicy, post_json
 from azlogs_pipeline.config import AlertSettings, Secret
-from azlogs_pipeline.lake.catalog import connect_read_only
+from azlogs_pipeline.lake.read_only import connect_read_only
 
 PASS_BUDGET_SECONDS = 60.0
 """A pass stops starting posts after this long; the rest waits for the next pass."""

@@ -19,8 +19,6 @@ from azlogs_pipeline.assets.ingest import (
 from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.config import load_archive_settings
 from azlogs_pipeline.ingest.archive import ArchiveLoadResult, load_archive_hour_from_settings
-from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 
 CHECK_BLOBS_READ = "every_blob_read"
@@ -74,7 +72,6 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
     data_dir = azlogs.lake_data_dir()
     hour = context.partition_time_window.start
     result = load_archive_hour_from_settings(load_archive_settings(), data_dir, hour)
-    ensure_catalog(data_dir, table_schemas())
     context.log.info(
         f"archive hour {context.partition_key}: {len(result.blobs)} blobs, {result.records} "
         f"records, {result.dead_letters} dead letters, hours touched {sorted(result.hours_touched)}"

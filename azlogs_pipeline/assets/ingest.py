@@ -15,8 +15,6 @@ from azlogs_pipeline.ingest.drain import (
     ProgressCallback,
     drain_partition,
 )
-from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import table_for_category
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.vocabulary import HOUR_KEY_FORMAT, split_eventhub_partition_key
@@ -216,7 +214,6 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
         drain_progress_reporter(context),
         run_id=context.run.run_id,
     )
-    ensure_catalog(settings.data_dir, table_schemas())
     context.log.info(
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"

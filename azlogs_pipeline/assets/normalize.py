@@ -10,11 +10,9 @@ import dagster as dg
 from azlogs_pipeline.assets.archive import archive_raw
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.partitions import HOURLY, HOURS_PER_RUN
-from azlogs_pipeline.lake.catalog import ensure_catalog
 from azlogs_pipeline.lake.paths import hour_key
 from azlogs_pipeline.normalize.checks import inspect_table_hours
 from azlogs_pipeline.normalize.hour import HourResult, build_hours
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
 from azlogs_pipeline.resources import AzlogsSettings
 
@@ -142,7 +140,6 @@ def normalized_tables(
     for hour in build_hours(data_dir, hours_of(context.partition_time_window), selected):
         for name, result in hour.items():
             built[name].append(result)
-    ensure_catalog(data_dir, table_schemas())
     for name, results in built.items():
         metadata = table_metadata(combine(results), len(results))
         metadata["write_spans"] = dg.MetadataValue.json(

@@ -22,8 +22,6 @@ import dagster as dg
 
 from azlogs_pipeline.assets.partitions import DAILY, DAYS_PER_RUN, HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.assets.risk import risk_metadata
-from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize.build import SummaryResult, build_summaries
 from azlogs_pipeline.summarize.checks import reconcile_signins
@@ -208,7 +206,6 @@ def summary_asset(spec: SummarySpec) -> dg.AssetsDefinition:
         results = build_summaries(
             data_dir, spec.name, window.start, window.end, thresholds=thresholds
         )
-        ensure_catalog(data_dir, table_schemas())
         yield dg.MaterializeResult(metadata=range_metadata(results, metadata_fn))
         if checks:
             yield reconcile_check(data_dir, results)

@@ -11,9 +11,9 @@ from pathlib import Path
 from azlogs_pipeline.daily_report.charts import all_charts
 from azlogs_pipeline.daily_report.data import load_report_data
 from azlogs_pipeline.daily_report.render import render_html
-from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.lake.parquet import fsync_dir, temp_path_for
 from azlogs_pipeline.lake.paths import daily_report_file
+from azlogs_pipeline.lake.read_only import connect_read_only
 
 
 @dataclass(frozen=True)

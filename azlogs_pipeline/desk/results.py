@@ -8,7 +8,7 @@ from typing import TextIO
 
 import duckdb
 
-from azlogs_pipeline.lake.catalog import read_only_statements
+from azlogs_pipeline.lake.read_only import read_only_statements
 
 
 class QueryFailed(Exception):

@@ -23,7 +23,7 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from azlogs_pipeline.desk import FORMATS
 from azlogs_pipeline.desk.results import QueryFailed, print_rows, run_script
-from azlogs_pipeline.lake.catalog import ReadOnlyError
+from azlogs_pipeline.lake.read_only import ReadOnlyError, read_only_statements
 
 HELP = """\
 End a statement with ; to run it (Enter on an unfinished one starts a new line).
@@ -110,8 +110,6 @@ class Shell:
 
     def show(self, sql: str) -> None:
         """Run `sql` and draw each result as DuckDB's table, cut to the terminal's width."""
-        from azlogs_pipeline.lake.catalog import read_only_statements
-
         width = shutil.get_terminal_size().columns
         try:
             for statement in read_only_statements(self.con, sql):

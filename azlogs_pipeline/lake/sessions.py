@@ -4,7 +4,7 @@ A build session is in memory and keeps to the build's memory budget (`AZLOGS_BUI
 one thread per `MEMORY_MB_PER_THREAD`, and with ``scratch`` (the data dir's local scratch
 directory, also for a blob lake) what does not fit spills to a directory of its own there, which
 DuckDB removes when the session closes; without it nothing spills. It can read the lake wherever
-it is (`configure_duckdb`). The analysts' read-only sessions are the catalog's (lake/catalog.py).
+it is (`configure_duckdb`). The analysts' read-only sessions are lake/read_only.py's.
 """
 
 from __future__ import annotations

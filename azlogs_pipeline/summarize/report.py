@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.summarize.build import read_sql
 
 SIGNIN_DETECTION_KINDS: tuple[str, ...] = (
@@ -156,8 +157,6 @@ def _format(columns: list[str], rows: list[tuple[Any, ...]]) -> list[str]:
 
 def print_report(data_dir: Path, limit: int = 10) -> None:
     """Print `report_lines` from the catalog under `data_dir` (`azlogs run`, `make demo`)."""
-    from azlogs_pipeline.lake.catalog import connect_read_only
-
     with connect_read_only(data_dir) as con:
         for line in report_lines(con, limit):
             print(line)

@@ -20,11 +20,11 @@ from azlogs_pipeline.alerts.findings import findings_source
 from azlogs_pipeline.alerts.status import status_lines
 from azlogs_pipeline.assets.alerts import CHECK_ALL_DELIVERED, alert_deliveries
 from azlogs_pipeline.assets.summarize import SUMMARY_ASSETS_BY_NAME
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.config import load_alert_settings
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
 from azlogs_pipeline.lake.paths import alert_state_dir, hour_start
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.local.processes import free_port
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize import build_summary
 from azlogs_pipeline_tests.alerts.webhook_server import TOKEN, webhook_receiver
@@ -40,7 +40,7 @@ DETECTIONS = SUMMARY_ASSETS_BY_NAME["signin_detections"]
 def _build_detections(lake: GeneratedLake) -> None:
     for hour in lake.hours:
         build_summary(lake.data_dir, "signin_detections", hour)
-    ensure_catalog(lake.data_dir, table_schemas())
+    refresh_catalog(lake.data_dir)
 
 
 @pytest.fixture(scope="module")

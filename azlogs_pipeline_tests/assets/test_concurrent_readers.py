@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 
-from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
@@ -62,7 +61,7 @@ def test_an_open_analyst_session_and_a_run_never_fail_each_other(
     data_dir = tmp_path / "data"
     env = {**os.environ, **local_environment(emulator, azurite_endpoint, data_dir)}
     env.pop("DAGSTER_HOME", None)
-    catalog = ensure_catalog(data_dir, table_schemas())
+    catalog = refresh_catalog(data_dir)
     stop = tmp_path / "stop"
     analyst = subprocess.Popen(
         [sys.executable, "-c", ANALYST, str(catalog), str(stop)],

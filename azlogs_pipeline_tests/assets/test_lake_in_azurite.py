@@ -14,13 +14,13 @@ from typing import Any
 import orjson
 import pytest
 
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.drain import drain_partition
 from azlogs_pipeline.ingest.records import record_id
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.local.azurite import DEV_ACCOUNT_KEY
 from azlogs_pipeline.normalize import build_hour
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.lake import AzuriteLake
@@ -146,7 +146,7 @@ def test_kill_9_mid_drain_three_times_with_the_lake_in_azurite_lands_every_recor
     assert final.lag_after == 0
     for hour in range(3):
         build_hour(tmp_path, settings_hour(hour), ["signin_logs"])
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         ids = [row[0] for row in con.execute("SELECT record_id FROM signin_logs").fetchall()]
     assert len(ids) == len(set(ids)), "no record twice in the table"

@@ -14,7 +14,7 @@ from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.automation import lake_hours_sensor
 from azlogs_pipeline.definitions import defs
-from azlogs_pipeline.lake.catalog import connect_read_only
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies

@@ -15,8 +15,8 @@ import dagster as dg
 import orjson
 import psutil
 
-from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.lake.paths import raw_root, tables_root
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies

@@ -21,7 +21,7 @@ from azlogs_pipeline.assets.summarize import (
 )
 from azlogs_pipeline.automation import lake_hours_sensor
 from azlogs_pipeline.definitions import defs
-from azlogs_pipeline.lake.catalog import connect_read_only
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import normalize_hours
 from azlogs_pipeline.summarize.report import report_lines

@@ -22,8 +22,8 @@ import pytest
 from azlogs_pipeline.assets.ingest import CHECK_CONSUMER_GROUP, EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.clients import ensure_container, make_checkpoint_store
-from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.lake.paths import raw_root
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies

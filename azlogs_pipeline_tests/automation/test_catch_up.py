@@ -18,7 +18,7 @@ import pytest
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.automation import hourly_drain_schedule, lake_hours_sensor
 from azlogs_pipeline.definitions import defs
-from azlogs_pipeline.lake.catalog import connect_read_only
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint

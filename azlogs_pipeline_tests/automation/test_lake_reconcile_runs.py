@@ -17,8 +17,8 @@ import pytest
 
 from azlogs_pipeline.cli import main
 from azlogs_pipeline.config import load_settings
-from azlogs_pipeline.lake.catalog import connect_read_only
 from azlogs_pipeline.lake.paths import raw_hour_dir
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.runner import build_pending, drain_all, lake_plan, open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies

@@ -15,9 +15,8 @@ import dagster as dg
 import pytest
 
 from azlogs_pipeline.assets.reports import CHECK_SELF_CONTAINED, security_report
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.daily_report.check import external_references
-from azlogs_pipeline.lake.catalog import ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize import SummaryResult, build_summary
 from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
@@ -49,7 +48,7 @@ def report_lake(
     for name in ("signin_summary", *DETECTION_FAMILIES):
         built_summaries[name]
     build_summary(generated_lake.data_dir, "top_risky_users", START + timedelta(hours=23))
-    ensure_catalog(generated_lake.data_dir, table_schemas())
+    refresh_catalog(generated_lake.data_dir)
     return generated_lake
 
 

@@ -16,9 +16,10 @@ from unittest.mock import patch
 import orjson
 import pytest
 
+from azlogs_pipeline.catalog import ensure_catalog
 from azlogs_pipeline.cli import main
 from azlogs_pipeline.ingest.batch import RawBatchWriter
-from azlogs_pipeline.lake.catalog import ensure_catalog
+from azlogs_pipeline.summarize.build import catalog_views, summary_schemas
 
 SECRET = "AccountKey=c2VjcmV0LWtleS1uZXZlci1zaG93bg=="
 
@@ -36,7 +37,7 @@ def data_dir(tmp_path: Path) -> Path:
         )
     writer.add_event(b"{oops", sequence_number=2, offset="x", enqueued_time=datetime.now(UTC))
     writer.flush()
-    ensure_catalog(tmp_path, {})
+    ensure_catalog(tmp_path, {}, summary_schemas(), catalog_views())  # no table views
     (tmp_path.parent / "azlogs.env").write_text(f"export KEY={SECRET}\n")
     return tmp_path
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, read_only_statements
 from azlogs_pipeline.lake.paths import lake_root, raw_root
+from azlogs_pipeline.lake.read_only import connect_read_only, read_only_statements
 from azlogs_pipeline_tests.desk.conftest import SECRET, azlogs, azlogs_process
 
 

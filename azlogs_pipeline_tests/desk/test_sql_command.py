@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.desk.columns import meaning
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline_tests.desk.conftest import azlogs, azlogs_process
 
 
@@ -56,7 +56,7 @@ def test_schema_of_one_view_and_of_all(data_dir: Path) -> None:
 def test_every_column_of_every_view_has_a_meaning(tmp_path: Path) -> None:
     from azlogs_pipeline.desk.schema import view_columns
 
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         views = view_columns(con)
     assert {"signin_logs", "signin_detections", "raw_records", "deadletters"} <= set(views)

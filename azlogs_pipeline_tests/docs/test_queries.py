@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog, read_only_statements
+from azlogs_pipeline.catalog import refresh_catalog
+from azlogs_pipeline.lake.read_only import connect_read_only, read_only_statements
 from azlogs_pipeline.local.generator import GeneratorOptions, generate
 from azlogs_pipeline.normalize.hour import build_hour
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.queries import PARAMETERS, QueryError, ReadyQuery, bind, ready_queries
 from azlogs_pipeline.queries.docs import render
 from azlogs_pipeline.summarize.build import build_summary
@@ -61,7 +61,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
         starts = sorted({h.replace(hour=0) for h in hours}) if spec.grain == DAY_GRAIN else hours
         for start in starts:
             build_summary(data_dir, spec.name, start)
-    ensure_catalog(data_dir, table_schemas())
+    refresh_catalog(data_dir)
     return Lake(data_dir, generated.ground_truth, generated.records)
 
 

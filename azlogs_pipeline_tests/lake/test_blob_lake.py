@@ -12,8 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from azlogs_pipeline.lake import catalog, parquet
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline import catalog
+from azlogs_pipeline.catalog import refresh_catalog
+from azlogs_pipeline.lake import parquet
 from azlogs_pipeline.lake.parquet import drop_superseded, replace_partition_file
 from azlogs_pipeline.lake.paths import (
     catalog_path,
@@ -26,10 +27,10 @@ from azlogs_pipeline.lake.paths import (
     table_hour_file,
     table_hour_files,
 )
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.lake.storage import BlobPath
 from azlogs_pipeline.local.azurite import DEV_ACCOUNT_KEY
 from azlogs_pipeline.normalize import build_hour
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline_tests.fixtures.lake import AzuriteLake
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive
@@ -59,7 +60,7 @@ def test_drains_builds_and_the_catalog_use_the_container_and_no_local_lake(
 
     result = build_hour(tmp_path, HOUR, ["signin_logs"])["signin_logs"]
     assert result.rows == 7
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM signin_logs").fetchone() == (7,)
         assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (7,)
@@ -135,7 +136,7 @@ def test_a_killed_upload_leaves_nothing_that_is_read(
         blob = client.get_blob_client(landed.parent.key + "/killed-0-99.parquet")
         blob.stage_block("AAAA", b"PAR1 half a file")
     assert raw_hour_files(tmp_path, "SignInLogs", HOUR) == [landed]
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (3,)
     assert build_hour(tmp_path, HOUR, ["signin_logs"])["signin_logs"].rows == 3
@@ -151,7 +152,7 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
     write_raw(tmp_path, _signins(40) + _signins(25, other))
     build_hour(tmp_path, HOUR, ["signin_logs"])
     build_hour(tmp_path, other, ["signin_logs"])
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
 
     stop = threading.Event()
     rebuilds: list[int] = []

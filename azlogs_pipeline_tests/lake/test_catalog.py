@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,10 +15,13 @@ import orjson
 import pyarrow as pa
 import pytest
 
+from azlogs_pipeline import catalog
+from azlogs_pipeline.catalog import ensure_catalog, refresh_catalog
 from azlogs_pipeline.ingest.batch import RawBatchWriter
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
-from azlogs_pipeline.lake.paths import catalog_path
+from azlogs_pipeline.lake.paths import catalog_path, schema_seed_path, summary_root, table_root
 from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
+from azlogs_pipeline.lake.read_only import connect_read_only
+from azlogs_pipeline.normalize.schemas import table_schemas
 
 TABLE = pa.schema([("id", pa.string()), ("event_time", pa.timestamp("us", tz="UTC"))])
 
@@ -37,7 +41,7 @@ def land(data_dir: Path, count: int) -> None:
 
 
 def test_every_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
-    ensure_catalog(tmp_path, {"audit_logs": TABLE})
+    ensure_catalog(tmp_path, {"audit_logs": TABLE}, {}, {})
     with connect_read_only(tmp_path) as con:
         for view, schema in [
             ("raw_records", RAW_RECORDS_SCHEMA),
@@ -50,10 +54,10 @@ def test_every_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
 
 
 def test_views_see_new_data_without_touching_the_catalog(tmp_path: Path) -> None:
-    ensure_catalog(tmp_path, {})
+    ensure_catalog(tmp_path, {}, {}, {})
     built = catalog_path(tmp_path).stat().st_mtime_ns
     land(tmp_path, 5)
-    ensure_catalog(tmp_path, {})
+    ensure_catalog(tmp_path, {}, {}, {})
     assert catalog_path(tmp_path).stat().st_mtime_ns == built, "unchanged catalog is not rewritten"
     with connect_read_only(tmp_path) as con:
         assert con.execute("SELECT count(*) FROM raw_records").fetchone() == (5,)
@@ -81,7 +85,7 @@ READER = textwrap.dedent(
 @pytest.mark.integration  # the reader is a process of its own
 def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -> None:
     land(tmp_path, 3)
-    path = ensure_catalog(tmp_path, {})
+    path = ensure_catalog(tmp_path, {}, {}, {})
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(path), "4"],
         stdout=subprocess.PIPE,
@@ -90,7 +94,7 @@ def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -
         env=os.environ.copy(),
     )
     time.sleep(1.5)
-    ensure_catalog(tmp_path, {"audit_logs": TABLE})  # a new view: the file is replaced
+    ensure_catalog(tmp_path, {"audit_logs": TABLE}, {}, {})  # a new view: the file is replaced
     land(tmp_path / "more", 1)
     out, err = reader.communicate(timeout=60)
     ok, failed = map(int, out.split())
@@ -103,7 +107,7 @@ def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -
 @pytest.mark.integration  # azlogs as its own process
 def test_azlogs_sql_formats(tmp_path: Path) -> None:
     land(tmp_path, 2)
-    ensure_catalog(tmp_path, {})
+    ensure_catalog(tmp_path, {}, {}, {})
     env = {**os.environ, "AZLOGS_DATA_DIR": str(tmp_path)}
     query = "SELECT category, count(*) AS n FROM raw_records GROUP BY 1"
 
@@ -132,12 +136,39 @@ def test_azlogs_sql_formats(tmp_path: Path) -> None:
 
 
 def test_every_table_view_answers_on_a_fresh_lake(tmp_path: Path) -> None:
-    from azlogs_pipeline.normalize.schemas import table_schemas
-
     schemas = table_schemas()
-    ensure_catalog(tmp_path, schemas)
+    ensure_catalog(tmp_path, schemas, {}, {})
     with connect_read_only(tmp_path) as con:
         for table, schema in schemas.items():
             relation = con.sql(f'SELECT * FROM "{table}"')
             assert relation.columns == schema.names, table
             assert relation.fetchall() == [], table
+
+
+def test_a_lake_with_its_seeds_is_refreshed_without_running_any_table_or_summary_sql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = refresh_catalog(tmp_path)
+    built = path.stat().st_mtime_ns
+    asked: list[str] = []
+
+    def spy(real: Callable[[str], pa.Schema]) -> Callable[[str], pa.Schema]:
+        def schema_of(name: str) -> pa.Schema:
+            asked.append(name)
+            return real(name)
+
+        return schema_of
+
+    monkeypatch.setattr(catalog, "table_schema", spy(catalog.table_schema))
+    monkeypatch.setattr(catalog, "summary_schema", spy(catalog.summary_schema))
+    assert refresh_catalog(tmp_path) == path
+    assert asked == [], "every seed is there: no schema is computed (a raw drain runs no SQL)"
+    assert path.stat().st_mtime_ns == built, "an unchanged catalog is not rewritten"
+
+    schema_seed_path(table_root(tmp_path, "audit_logs")).unlink()
+    schema_seed_path(summary_root(tmp_path, "signin_summary")).unlink()
+    refresh_catalog(tmp_path)
+    assert asked == ["audit_logs", "signin_summary"], "only the missing seeds' schemas"
+    with connect_read_only(tmp_path) as con:
+        assert con.sql("SELECT * FROM audit_logs").columns == table_schemas()["audit_logs"].names
+        assert con.sql("SELECT * FROM signin_summary").fetchall() == []

@@ -10,10 +10,10 @@ import duckdb
 import orjson
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.lake.paths import raw_hour_dir
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.normalize import build_hour
-from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive
 
@@ -33,7 +33,7 @@ def test_raw_of_gives_a_rows_raw_record_from_its_hour_only(tmp_path: Path) -> No
     write_raw(tmp_path, [first], NEXT, eventhub="second-hub")  # landed twice
     for hour in (HOUR, NEXT):
         build_hour(tmp_path, hour, ["signin_logs"])
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     (next_file,) = raw_hour_dir(tmp_path, "SignInLogs", NEXT).glob("*.parquet")
     next_file.write_bytes(next_file.read_bytes()[:100])  # unreadable: must not be read
 

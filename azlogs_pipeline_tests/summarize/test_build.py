@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
+from azlogs_pipeline.catalog import refresh_catalog
 from azlogs_pipeline.lake.paths import summary_day_file, summary_hour_file, table_hour_file
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.summarize import (
     SUMMARIES,
     DetectionThresholds,
@@ -96,7 +96,7 @@ def test_thresholds_are_checked_and_typed() -> None:
 
 
 def test_every_summary_is_a_catalog_view_that_answers_on_an_empty_lake(tmp_path: Path) -> None:
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         for spec in SUMMARIES:
             cursor = con.execute(f'SELECT * FROM "{spec.name}"')

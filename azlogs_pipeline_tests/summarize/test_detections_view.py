@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from azlogs_pipeline.lake.catalog import connect_read_only, ensure_catalog
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.catalog import refresh_catalog
+from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.summarize import SummaryResult
 from azlogs_pipeline.summarize.specs import DETECTION_FAMILIES
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake
@@ -36,7 +36,7 @@ COLUMNS = [
 
 
 def test_the_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
-    ensure_catalog(tmp_path, table_schemas())
+    refresh_catalog(tmp_path)
     with connect_read_only(tmp_path) as con:
         relation = con.sql("SELECT * FROM detections")
         assert relation.columns == COLUMNS
@@ -47,7 +47,7 @@ def test_the_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
 def test_the_view_holds_every_finding_of_every_family_once(
     generated_lake: GeneratedLake, built_summaries: dict[str, list[SummaryResult]]
 ) -> None:
-    ensure_catalog(generated_lake.data_dir, table_schemas())
+    refresh_catalog(generated_lake.data_dir)
     expected = {
         (family, row["detection_id"], row["detection"], row["entity"])
         for family in DETECTION_FAMILIES

@@ -3,7 +3,7 @@
 -- category of the hour, never the rest of the lake). Every table row carries both arguments:
 --   SELECT record FROM raw_of('<record_id>', TIMESTAMPTZ '2025-03-01 10:05:00+00');
 -- An hour without raw files is an error naming the files it looked for.
--- The placeholder is filled by lake/catalog.py with a quoted literal from the code.
+-- The placeholder is filled by azlogs_pipeline/catalog.py with a quoted literal from the code.
 CREATE OR REPLACE MACRO raw_of(rid, moment) AS TABLE
 SELECT record_id, category, event_time, record
 FROM read_parquet(

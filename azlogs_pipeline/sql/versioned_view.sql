@@ -4,7 +4,7 @@
 -- version younger than the settle time may be in the second listing and not the first, so it is
 -- not chosen yet (readers see the previous build until then). Superseded versions stay for
 -- minutes (lake/parquet.py), so the chosen one is still there when it is read.
--- Placeholders are filled by lake/catalog.py with quoted identifiers and literals from the code.
+-- Placeholders are filled by azlogs_pipeline/catalog.py with quoted identifiers and literals from the code.
 CREATE OR REPLACE VIEW {name} AS
 SELECT * EXCLUDE (azlogs_file)
 FROM read_parquet({glob}, filename = 'azlogs_file')
