@@ -176,32 +176,40 @@ def _explained_names() -> set[str]:
 _INTERRUPTIONS = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> str | None:
-    """The message of the first step failure, without its traceback: the project's own
-    explanation (an `AzlogsError`) when there is one in the chain, else the innermost cause."""
-    explained = _explained_names()
+def _errors(result: dg.ExecuteInProcessResult) -> Iterator[Any]:
+    """The errors of the run's failed steps, then the run's own (a failure before any step ran:
+    its resource's setup, the catalog refresh, failed or was interrupted)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data.error is not None:
-            error = event.step_failure_data.error
-            while error.cls_name not in explained and error.cause is not None:
-                error = error.cause
-            message = error.message.strip()
-            prefix, _, rest = message.partition(": ")
-            if rest and prefix.endswith(error.cls_name or "?"):
-                return rest
-            return message or error.cls_name or "interrupted"
+            yield event.step_failure_data.error
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None) if event.is_job_failure else None
+        if error is not None:
+            yield error
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> str | None:
+    """The message of the first failure, without its traceback: the project's own explanation
+    (an `AzlogsError`) when there is one in the chain, else the innermost cause."""
+    explained = _explained_names()
+    for error in _errors(result):
+        while error.cls_name not in explained and error.cause is not None:
+            error = error.cause
+        message = error.message.strip()
+        prefix, _, rest = message.partition(": ")
+        if rest and prefix.endswith(error.cls_name or "?"):
+            return rest
+        return message or error.cls_name or "interrupted"
     return None
 
 
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
-    """True when a step failed because the run was interrupted (a signal to its process)."""
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error is not None:
-            error: Any = event.step_failure_data.error
-            while error is not None:
-                if error.cls_name in _INTERRUPTIONS:
-                    return True
-                error = error.cause
+    """True when the run failed because it was interrupted (a signal to its process)."""
+    for error in _errors(result):
+        while error is not None:
+            if error.cls_name in _INTERRUPTIONS:
+                return True
+            error = error.cause
     return False
 
 
