@@ -68,7 +68,9 @@ def _request(keys: Sequence[dg.AssetKey], hours: PartitionRange, tag: str) -> dg
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def lake_hours_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def lake_hours_sensor(
+    context: dg.SensorEvaluationContext, azlogs: AzlogsSettings
+) -> dg.SensorResult:
     """Request exactly the hours the lake says need building (`lake.reconcile.plan_builds`):
     new, late, replaced or removed raw files, and builds that were killed or failed. Table hours
     are built with their hourly summaries in ranges of up to `MAX_HOURS_PER_RUN`; summary hours
@@ -78,7 +80,7 @@ def lake_hours_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else {}
     seq: int = state.get("seq", 0)
     owned: dict[str, str] = state.get("owned", {})
-    plan = plan_builds(AzlogsSettings().lake_data_dir(), *partition_bounds())
+    plan = plan_builds(azlogs.lake_data_dir(), *partition_bounds())  # the assets' resource
     now = time.time()
     wanted: dict[str, list[str]] = {TABLES_WANT: list(plan.table_hours)}
     for asset in HOURLY_SUMMARY_ASSETS:

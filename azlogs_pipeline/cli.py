@@ -206,7 +206,7 @@ def _run(_args: argparse.Namespace) -> int:
         for line in _drain_lines(drains):
             display.line(line)
         if not stop.requested.is_set():
-            plan = lake_plan(settings)
+            plan = lake_plan(settings.data_dir)
             display.builds(len(plan.table_hours), 0)  # days follow from the hours built
 
             build_lines = BuildLines()
@@ -216,16 +216,16 @@ def _run(_args: argparse.Namespace) -> int:
                 if "build" in message:
                     display.line(build_lines.line(message["build"]))
 
-            builds = build_all(settings, listener=listen, stop=stop)
+            builds = build_all(settings.data_dir, listener=listen, stop=stop)
         if not stop.requested.is_set():
             reports, alerts = report_and_alert(
-                settings,
+                settings.data_dir,
                 _days_built(builds),
                 alerts=bool(builds),
                 listener=display.listen,
                 stop=stop,
             )
-    plan = lake_plan(settings)
+    plan = lake_plan(settings.data_dir)
     if stop.requested.is_set():
         print(
             f"interrupted ({stop.signal_name}): "
@@ -373,7 +373,7 @@ def _print_build_status(settings: Settings) -> None:
     """What the lake says waits to be built, and the hours that are no partition yet."""
     from azlogs_pipeline.runner import lake_plan
 
-    plan = lake_plan(settings)
+    plan = lake_plan(settings.data_dir)
     summaries = plan.waiting - len(plan.table_hours)
     print(
         f"\nbuilds waiting: {len(plan.table_hours)} table hours, {summaries} summary partitions"

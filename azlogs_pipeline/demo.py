@@ -124,10 +124,10 @@ def build_tables() -> None:
     from azlogs_pipeline.runner import build_all, lake_plan
 
     settings = load_settings()
-    hours = len(lake_plan(settings).table_hours)
+    hours = len(lake_plan(settings.data_dir).table_hours)
     _section(f"Building the normalized tables of the {hours} hours the lake holds (Dagster runs)")
     started = time.monotonic()
-    runs = build_all(settings)
+    runs = build_all(settings.data_dir)
     failed = [run for run in runs if not run.success]
     if failed:
         raise SystemExit(
@@ -165,7 +165,7 @@ def write_the_report() -> Path:
         raise SystemExit("no sign-ins were built, so there is no day to report on")
     _section(f"The security report of {day} (asset security_report, one HTML page)")
     with open_instance(settings.data_dir) as instance:
-        [run] = write_reports_run(instance, settings, [day])
+        [run] = write_reports_run(instance, settings.data_dir, [day])
     if not run.success or run.path is None:
         raise SystemExit(f"the security report of {day} failed: {run.error}")
     return Path(run.path)

@@ -23,7 +23,7 @@ class AzlogsSettings(dg.ConfigurableResource):
     data_dir: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if context.dagster_run is not None:  # a run, not a sensor's or schedule's evaluation
+        if context.run is not None:  # a run, not a sensor's or schedule's evaluation
             refresh_catalog(self.lake_data_dir())
 
     def load(self) -> Settings:

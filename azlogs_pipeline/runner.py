@@ -217,7 +217,7 @@ def _materialize(
     asset: dg.AssetsDefinition | list[dg.AssetsDefinition],
     key: str,
     instance: dg.DagsterInstance,
-    settings: Settings,
+    data_dir: Path,
     tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """One partition of one asset (or of several, in dependency order; or the range that `tags`
@@ -234,7 +234,7 @@ def _materialize(
         assets,
         partition_key=key or None,
         instance=instance,
-        resources={"azlogs": AzlogsSettings(data_dir=str(settings.data_dir))},
+        resources={"azlogs": AzlogsSettings(data_dir=str(data_dir))},
         tags={**run_tags(), **(tags or {})},
         run_config=_QUIET_CONSOLE,
         raise_on_error=False,
@@ -244,7 +244,7 @@ def _materialize(
 def drain_one(instance: dg.DagsterInstance, settings: Settings, key: str) -> DrainRun:
     """Drain one partition in this process, as one Dagster run."""
     try:
-        result = _materialize(raw_events, key, instance, settings)
+        result = _materialize(raw_events, key, instance, settings.data_dir)
     except SlotTimeout as exc:
         return DrainRun(key, False, "-", {}, str(exc))
     metadata: dict[str, object] = {}
@@ -256,10 +256,10 @@ def drain_one(instance: dg.DagsterInstance, settings: Settings, key: str) -> Dra
     )
 
 
-def worker_job(name: str, kind: str, keys: list[str], settings: Settings) -> Job:
+def worker_job(name: str, kind: str, keys: list[str], data_dir: Path) -> Job:
     """A step of `azlogs run` in its own process (worker.py), on the same data dir and instance."""
     command = [sys.executable, "-m", "azlogs_pipeline.worker", kind, *keys]
-    return Job(name, command, {**os.environ, "AZLOGS_DATA_DIR": str(settings.data_dir)})
+    return Job(name, command, {**os.environ, "AZLOGS_DATA_DIR": str(data_dir)})
 
 
 def _unfinished(outcome: Outcome, what: str, stop: StopRequest | None) -> tuple[str, bool]:
@@ -302,7 +302,7 @@ def drain_all(
     recorded in the instance of ``settings.data_dir`` (see `dagster_home`)."""
     keys = register_eventhub_partitions(instance, settings)
     ensure_pool_limit(instance, raw_events.op.pool)
-    jobs = [worker_job(key, "drain", [key], settings) for key in keys]
+    jobs = [worker_job(key, "drain", [key], settings.data_dir) for key in keys]
     outcomes = run_jobs(jobs, parallelism or load_drain_parallelism(), listener, stop)
     runs = []
     for outcome in outcomes:
@@ -362,9 +362,9 @@ class BuildRun:
 HOURS_KIND, SUMMARY_KIND, DAYS_KIND = "hours", "summaries", "days"
 
 
-def lake_plan(settings: Settings) -> BuildPlan:
+def lake_plan(data_dir: Path) -> BuildPlan:
     """What the lake says needs building now, within the partitions that exist."""
-    return plan_builds(settings.data_dir, *partition_bounds())
+    return plan_builds(data_dir, *partition_bounds())
 
 
 OnRun = Callable[[BuildRun], bool]
@@ -373,20 +373,20 @@ OnRun = Callable[[BuildRun], bool]
 def _run_steps(
     steps: Iterable[tuple[list[dg.AssetsDefinition], PartitionRange, str]],
     instance: dg.DagsterInstance,
-    settings: Settings,
+    data_dir: Path,
     on_run: OnRun | None,
     runs: list[BuildRun],
 ) -> bool:
     """Run the steps in turn into `runs`; False once `on_run` asked to stop."""
     for assets, keys, kind in steps:
-        runs.append(_build(assets, keys, instance, settings, kind))
+        runs.append(_build(assets, keys, instance, data_dir, kind))
         if on_run is not None and not on_run(runs[-1]):
             return False
     return True
 
 
 def build_pending(
-    instance: dg.DagsterInstance, settings: Settings, on_run: OnRun | None = None
+    instance: dg.DagsterInstance, data_dir: Path, on_run: OnRun | None = None
 ) -> list[BuildRun]:
     """Build everything the lake says needs building, oldest first, in few runs: the table hours
     (with their hourly summaries) in ranges of up to `MAX_HOURS_PER_RUN` hours, then the hourly
@@ -395,11 +395,11 @@ def build_pending(
     ``on_run`` hears of each run as it ends; when it returns False, no further run starts."""
     runs: list[BuildRun] = []
     tables = [normalized_tables, *HOURLY_SUMMARY_ASSETS]
-    steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_plan(settings).table_hours)]
-    if not _run_steps(steps, instance, settings, on_run, runs):
+    steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_plan(data_dir).table_hours)]
+    if not _run_steps(steps, instance, data_dir, on_run, runs):
         return runs
     for _ in range(len(HOURLY_SUMMARY_ASSETS) + 1):  # a summary read by another: a round each
-        plan = lake_plan(settings)
+        plan = lake_plan(data_dir)
         steps = [
             ([asset], keys, SUMMARY_KIND)
             for asset in HOURLY_SUMMARY_ASSETS
@@ -409,7 +409,7 @@ def build_pending(
         steps += [
             (DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(plan.summary_days(daily))
         ]
-        if not steps or not _run_steps(steps, instance, settings, on_run, runs):
+        if not steps or not _run_steps(steps, instance, data_dir, on_run, runs):
             break
         if not plan.waiting_summaries or not all(run.success for run in runs[-len(steps) :]):
             break
@@ -418,7 +418,7 @@ def build_pending(
 
 def normalize_hours(
     instance: dg.DagsterInstance,
-    settings: Settings,
+    data_dir: Path,
     partition_keys: list[str],
     on_run: OnRun | None = None,
 ) -> list[BuildRun]:
@@ -430,19 +430,19 @@ def normalize_hours(
     days = sorted({key[: len("YYYY-MM-DD")] for key in lake_keys})
     steps += [(DAILY_SUMMARY_ASSETS, keys, DAYS_KIND) for keys in day_ranges(days)]
     runs: list[BuildRun] = []
-    _run_steps(steps, instance, settings, on_run, runs)
+    _run_steps(steps, instance, data_dir, on_run, runs)
     return runs
 
 
 def build_all(
-    settings: Settings,
+    data_dir: Path,
     *,
     listener: Listener | None = None,
     stop: StopRequest | None = None,
 ) -> list[BuildRun]:
     """`build_pending` in a worker process, which a stop request ends after the run in progress
     (or by interrupting it: an hour's files are replaced whole or not at all)."""
-    job = worker_job("builds", "build", [], settings)
+    job = worker_job("builds", "build", [], data_dir)
     (outcome,) = run_jobs([job], 1, listener, stop)
     runs = [BuildRun(**m["build"]) for m in outcome.messages if "build" in m]
     stopped = stop is not None and stop.requested.is_set()
@@ -456,11 +456,11 @@ def _build(
     assets: list[dg.AssetsDefinition],
     keys: PartitionRange,
     instance: dg.DagsterInstance,
-    settings: Settings,
+    data_dir: Path,
     kind: str,
 ) -> BuildRun:
     try:
-        result = _materialize(assets, "", instance, settings, range_tags(keys))
+        result = _materialize(assets, "", instance, data_dir, range_tags(keys))
     except SlotTimeout as exc:
         return BuildRun(keys.label, False, "-", {}, str(exc), kind=kind, partitions=keys.size)
     rows: dict[str, int] = {}
@@ -488,12 +488,12 @@ def as_message(run: DrainRun | BuildRun) -> dict[str, Any]:
     return {"drain" if isinstance(run, DrainRun) else "build": asdict(run)}
 
 
-def deliver_alerts_run(instance: dg.DagsterInstance, settings: Settings) -> dict[str, object]:
+def deliver_alerts_run(instance: dg.DagsterInstance, data_dir: Path) -> dict[str, object]:
     """One delivery pass (`alert_deliveries`) after the builds, recorded in the instance; its
     metadata. A failed post never fails it (see `azlogs_pipeline.alerts`)."""
     from azlogs_pipeline.assets.alerts import alert_deliveries
 
-    result = _materialize(alert_deliveries, "", instance, settings)
+    result = _materialize(alert_deliveries, "", instance, data_dir)
     for event in result.get_asset_materialization_events():
         return {k: v.value for k, v in event.materialization.metadata.items()}
     return {"error": _failure(result) or "the delivery pass did not run"}
@@ -509,14 +509,14 @@ class ReportRun:
 
 
 def write_reports_run(
-    instance: dg.DagsterInstance, settings: Settings, days: list[str]
+    instance: dg.DagsterInstance, data_dir: Path, days: list[str]
 ) -> list[ReportRun]:
     """The `security_report` of each UTC day (`YYYY-MM-DD`), one Dagster run per day."""
     from azlogs_pipeline.assets.reports import security_report
 
     runs = []
     for day in sorted(set(days)):
-        result = _materialize(security_report, day, instance, settings)
+        result = _materialize(security_report, day, instance, data_dir)
         path = None
         for event in result.get_asset_materialization_events():
             path = str(event.materialization.metadata["path"].value)
@@ -528,7 +528,7 @@ ALERTS_FLAG = "--alerts"
 
 
 def report_and_alert(
-    settings: Settings,
+    data_dir: Path,
     days: list[str],
     *,
     alerts: bool,
@@ -538,14 +538,14 @@ def report_and_alert(
     """The days' security reports, then one alert delivery pass (when `alerts`), with what
     earlier runs left of them (`owed.py`), in a worker process like the builds: a signal
     meanwhile is the stop request's (exit 130/143), not an interrupted Dagster step (exit 1)."""
-    owed = add_owed(settings.data_dir, days, alerts)
+    owed = add_owed(data_dir, days, alerts)
     if not owed.days and not owed.alerts:
         return [], None
     args = [ALERTS_FLAG] * owed.alerts + list(owed.days)
-    (outcome,) = run_jobs([worker_job("reports", "finish", args, settings)], 1, listener, stop)
+    (outcome,) = run_jobs([worker_job("reports", "finish", args, data_dir)], 1, listener, stop)
     reports = [ReportRun(**m["report"]) for m in outcome.messages if "report" in m]
     passes = [m["alerts"] for m in outcome.messages if "alerts" in m]
-    settle(settings.data_dir, [r.day for r in reports if r.success], bool(passes))
+    settle(data_dir, [r.day for r in reports if r.success], bool(passes))
     stopped = stop is not None and stop.requested.is_set()
     if outcome.returncode != 0 and not stopped:
         error, _ = _unfinished(outcome, "report and alert", stop)

@@ -23,13 +23,14 @@ import sys
 import threading
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
 from dagster import DagsterInstance
 
 from azlogs_pipeline.assets.ingest import PROGRESS_LOGGER
-from azlogs_pipeline.config import Settings, load_settings
+from azlogs_pipeline.config import load_data_dir, load_settings
 from azlogs_pipeline.ingest.drain import DrainProgress
 from azlogs_pipeline.runner import (
     ALERTS_FLAG,
@@ -91,7 +92,7 @@ def _stop_on_end_of_stdin(stop: threading.Event) -> None:
 
 def _finish(
     instance: DagsterInstance,
-    settings: Settings,
+    data_dir: Path,
     keys: list[str],
     messages: _Messages,
     stop: threading.Event,
@@ -100,10 +101,10 @@ def _finish(
     for day in [key for key in keys if key != ALERTS_FLAG]:
         if stop.is_set():
             return
-        (report,) = write_reports_run(instance, settings, [day])
+        (report,) = write_reports_run(instance, data_dir, [day])
         messages.send({"report": asdict(report)})
     if ALERTS_FLAG in keys and not stop.is_set():
-        messages.send({"alerts": deliver_alerts_run(instance, settings)})
+        messages.send({"alerts": deliver_alerts_run(instance, data_dir)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, on_signal)
     messages = _Messages()
     _stop_on_end_of_stdin(stop)
-    settings = load_settings()
-    with open_instance(settings.data_dir) as instance:
-        if kind == "drain":
+    # Only a drain needs the Event Hubs and checkpoint settings; a build or report, the data dir.
+    settings = load_settings() if kind == "drain" else None
+    data_dir = settings.data_dir if settings else load_data_dir()
+    with open_instance(data_dir) as instance:
+        if settings is not None:
             PROGRESS_LOGGER.addHandler(_ProgressHandler(messages))
             PROGRESS_LOGGER.setLevel(logging.DEBUG)
             for key in keys:
@@ -133,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                 messages.send(as_message(run))
                 return not (stop.is_set() or run.interrupted)
 
-            build_pending(instance, settings, on_run)
+            build_pending(instance, data_dir, on_run)
         elif kind == "finish":
-            _finish(instance, settings, keys, messages, stop)
+            _finish(instance, data_dir, keys, messages, stop)
         else:
             print(f"unknown step {kind!r}: use drain KEY, build or finish", file=sys.stderr)
             return 2

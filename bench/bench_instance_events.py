@@ -47,10 +47,10 @@ def build(data_dir: Path, home: Path, yaml: Yaml) -> tuple[float, int, int, bool
     )
     with open_instance(settings.data_dir) as instance:
         started = time.perf_counter()
-        runs = build_pending(instance, settings)
+        runs = build_pending(instance, settings.data_dir)
         seconds = time.perf_counter() - started
         events = sum(len(instance.get_records_for_run(r.run_id).records) for r in runs)
-        left = lake_plan(settings)
+        left = lake_plan(settings.data_dir)
     ok = all(run.success for run in runs) and not left.table_hours
     return seconds, len(runs), events, ok
 

@@ -57,12 +57,12 @@ def build(data_dir: Path) -> tuple[float, int, int, bool]:
             "AZLOGS_DATA_DIR": str(data_dir),
         }
     )
-    hours = len(lake_plan(settings).table_hours)
+    hours = len(lake_plan(settings.data_dir).table_hours)
     with open_instance(settings.data_dir) as instance:
         started = time.perf_counter()
-        runs = build_pending(instance, settings)
+        runs = build_pending(instance, settings.data_dir)
         seconds = time.perf_counter() - started
-        left = lake_plan(settings)
+        left = lake_plan(settings.data_dir)
     ok = all(run.success for run in runs) and not left.table_hours
     return seconds, len(runs), hours, ok
 

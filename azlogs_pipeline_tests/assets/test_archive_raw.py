@@ -18,14 +18,12 @@ from azlogs_pipeline.assets.ingest import (
     CHECK_PARTITION_START,
     HOURS_TOUCHED,
 )
-from azlogs_pipeline.automation import lake_hours_sensor
-from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.ingest.archive import hour_folder
 from azlogs_pipeline.lake.paths import catalog_path
 from azlogs_pipeline.local.archive import upload_archive, write_blob
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
-from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
+from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
 
 HOUR = datetime(2025, 5, 1, 10, tzinfo=UTC)
 TENANT = "0d1c2b3a-0000-4000-8000-000000000001"
@@ -110,30 +108,24 @@ def test_lake_sensor_builds_the_hours_an_archive_load_landed(
     instance = dg.DagsterInstance.ephemeral()
     assert materialize_hour(instance, tmp_path).success
 
-    first = lake_hours_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    first = lake_sensor_tick(instance)
 
     assert [requested_range(r) for r in first.run_requests] == [
         ("2025-05-01-09:00", "2025-05-01-10:00")
     ]
     assert launch(first.run_requests[0], instance).success
-    idle = lake_hours_sensor(
-        dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs)
-    )
+    idle = lake_sensor_tick(instance, first.cursor)
     assert not idle.run_requests
 
     # The same archive again rewrites the same files with the same records; only their
     # `ingested_at` differs, and with it now and then a file's size: rebuilt once at most.
     assert materialize_hour(instance, tmp_path).success
-    reload = lake_hours_sensor(
-        dg.build_sensor_context(instance=instance, cursor=idle.cursor, definitions=defs)
-    )
+    reload = lake_sensor_tick(instance, idle.cursor)
     assert [requested_range(r) for r in reload.run_requests] in (
         [],
         [("2025-05-01-09:00", "2025-05-01-10:00")],
     )
     for request in reload.run_requests:
         assert launch(request, instance).success
-    settled = lake_hours_sensor(
-        dg.build_sensor_context(instance=instance, cursor=reload.cursor, definitions=defs)
-    )
+    settled = lake_sensor_tick(instance, reload.cursor)
     assert not settled.run_requests, "an unchanged hour is never rebuilt"

@@ -12,13 +12,11 @@ import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
-from azlogs_pipeline.automation import lake_hours_sensor
-from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
-from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
+from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 
 HUB = "adlogs"
@@ -34,8 +32,7 @@ def audit(n: int, when: str) -> bytes:
 
 
 def evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
-    return lake_hours_sensor(context)
+    return lake_sensor_tick(instance, cursor)
 
 
 def test_lake_sensor_builds_changed_hours_and_late_records_arrive(

@@ -14,6 +14,7 @@ from azlogs_pipeline.assets.risk import RISK_NUMBERS
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.summarize.build import build_summary
 from azlogs_pipeline.summarize.specs import summary_spec
+from azlogs_pipeline_tests.fixtures.settings import only_a_data_dir
 from azlogs_pipeline_tests.summarize.test_risk_audit import (
     GLOBAL_ADMIN,
     HOUR,
@@ -28,22 +29,10 @@ from azlogs_pipeline_tests.summarize.test_risk_audit import (
 
 pytestmark = pytest.mark.integration  # Dagster executes the summaries' runs
 
-KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
-ENVIRONMENT = {
-    # Valid settings; summaries never connect to Event Hubs or storage.
-    "AZLOGS_EVENTHUB_CONNECTION_STRING": (
-        "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;"
-        f"SharedAccessKey={KEY};EntityPath=insights-logs-signinlogs"
-    ),
-    "AZLOGS_STORAGE_ACCOUNT_NAME": "contosologs",
-    "AZLOGS_STORAGE_ACCOUNT_KEY": KEY,
-}
-
 
 @pytest.fixture
 def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name, value in ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
+    only_a_data_dir(monkeypatch, tmp_path)  # summaries never connect to Event Hubs or storage
     write_rows(
         tmp_path,
         "risky_users",

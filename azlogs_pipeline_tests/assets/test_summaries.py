@@ -19,8 +19,6 @@ from azlogs_pipeline.assets.summarize import (
     SUMMARY_ASSETS_BY_NAME,
     DetectionThresholdsConfig,
 )
-from azlogs_pipeline.automation import lake_hours_sensor
-from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import normalize_hours
@@ -28,6 +26,7 @@ from azlogs_pipeline.summarize.report import report_lines
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
+from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick
 from azlogs_pipeline_tests.fixtures.settings import local_environment, local_settings
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive
 
@@ -82,8 +81,7 @@ def _resources() -> dict[str, Any]:
 def test_sensor_builds_tables_then_summaries_with_metadata(
     drained: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    context = dg.build_sensor_context(instance=drained, cursor=None, definitions=defs)
-    request = lake_hours_sensor(context).run_requests[0]
+    request = (lake_sensor_tick(drained).run_requests or [])[0]
     assert request.tags["dagster/asset_partition_range_start"] == HOUR
     assert {dg.AssetKey("signin_summary"), dg.AssetKey("signin_detections")} <= set(
         request.asset_selection or []
@@ -126,7 +124,7 @@ def test_thresholds_are_run_config_and_the_runner_builds_summaries(
 ) -> None:
     settings = local_settings(eventhubs_emulator_factory(hubs=[HUB]), azurite_endpoint, tmp_path)
     # What `azlogs run` does: the hour (tables, hourly summaries), then the daily summaries of its day.
-    run, day = normalize_hours(drained, settings, [HOUR])
+    run, day = normalize_hours(drained, settings.data_dir, [HOUR])
     assert run.success, run.error
     assert day.success and day.partition_key == HOUR[: len("YYYY-MM-DD")], day.error
     assert set(day.summary_rows) == {"risk_events_daily"} and not day.rows

@@ -16,14 +16,13 @@ import orjson
 import pytest
 
 from azlogs_pipeline.assets.ingest import raw_events
-from azlogs_pipeline.automation import hourly_drain_schedule, lake_hours_sensor
-from azlogs_pipeline.definitions import defs
+from azlogs_pipeline.automation import hourly_drain_schedule
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
-from azlogs_pipeline_tests.fixtures.sensors import launch, requested_range
+from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
 from azlogs_pipeline_tests.fixtures.settings import local_environment
 
 HUB = "adlogs"
@@ -77,15 +76,13 @@ def test_a_drain_after_six_hours_of_outage_rebuilds_each_hour_once(
                 tags=request.tags,
             ).success
 
-        sensor = dg.build_sensor_context(instance=instance, cursor=None, definitions=defs)
-        builds = lake_hours_sensor(sensor)
+        builds = lake_sensor_tick(instance)
         ranges = [requested_range(r) for r in builds.run_requests]
         assert ranges == [(OUTAGE_HOURS[0], OUTAGE_HOURS[-1])], "the six hours in one run"
         run = launch(builds.run_requests[0], instance)
         assert run.success
 
-        again = dg.build_sensor_context(instance=instance, cursor=builds.cursor, definitions=defs)
-        assert lake_hours_sensor(again).run_requests == []
+        assert lake_sensor_tick(instance, builds.cursor).run_requests == []
 
     with connect_read_only(tmp_path) as con:
         rows = dict(

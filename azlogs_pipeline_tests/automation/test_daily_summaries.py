@@ -13,17 +13,16 @@ import pytest
 
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.assets.summarize import DAILY_SUMMARY_ASSETS, SUMMARY_ASSETS_BY_NAME
-from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.definitions import defs
 from azlogs_pipeline.lake.paths import summary_day_file
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import normalize_hours
+from azlogs_pipeline_tests.fixtures.settings import only_a_data_dir
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
 pytestmark = pytest.mark.integration  # Dagster instances that execute runs
 
 HOUR = datetime(2025, 3, 1, 9, tzinfo=UTC)
-KEY = "Zm9vYmFyLXNlY3JldC1rZXktdGhhdC1sb29rcy1yZWFsPQ=="
 DAILY = SUMMARY_ASSETS_BY_NAME["risk_events_daily"]
 
 
@@ -47,14 +46,7 @@ def risk_event(event_id: str, minute: int) -> dict[str, object]:
 
 @pytest.fixture
 def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(
-        "AZLOGS_EVENTHUB_CONNECTION_STRING",
-        "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;"
-        f"SharedAccessKey={KEY};EntityPath=insights-logs-signinlogs",
-    )
-    monkeypatch.setenv("AZLOGS_STORAGE_ACCOUNT_NAME", "contosologs")
-    monkeypatch.setenv("AZLOGS_STORAGE_ACCOUNT_KEY", KEY)
-    monkeypatch.setenv("AZLOGS_DATA_DIR", str(tmp_path))
+    only_a_data_dir(monkeypatch, tmp_path)  # rebuilding summaries needs no Event Hub
     write_raw(tmp_path, [risk_event("r-1", 5), risk_event("r-2", 40)])
     return tmp_path
 
@@ -89,7 +81,7 @@ def test_a_rebuilt_hour_requests_its_day_once(lake: Path) -> None:
 def test_runner_builds_the_days_of_the_hours_it_built(lake: Path) -> None:
     hour_key = HOUR.strftime("%Y-%m-%d-%H:%M")
     with dg.instance_for_test() as instance:
-        runs = normalize_hours(instance, load_settings(), [hour_key])
+        runs = normalize_hours(instance, lake, [hour_key])
     assert [run.partition_key for run in runs] == [hour_key, "2025-03-01"]
     assert all(run.success for run in runs), [run.error for run in runs]
     assert runs[1].summary_rows == {asset.key.path[-1]: 1 for asset in DAILY_SUMMARY_ASSETS}

@@ -93,7 +93,9 @@ def test_a_run_killed_after_its_drain_checkpointed_is_built_by_later_runs(
     assert killed.returncode == -signal.SIGKILL
     settings = load_settings()
     assert checkpoint_of(settings, namespace, "0") is not None, "the drain checkpointed"
-    assert lake_plan(settings).table_hours == ("2026-11-20-07",), "the lake says: build hour 7"
+    assert lake_plan(settings.data_dir).table_hours == ("2026-11-20-07",), (
+        "the lake says: build hour 7"
+    )
 
     old, fresh = killed_writers_files(tmp_path)
     send_bodies(hub, signins(9, 100))
@@ -138,17 +140,19 @@ def test_a_failed_build_is_built_by_the_next_run_and_nothing_unchanged_is_rebuil
         good = raw.read_bytes()
         raw.write_bytes(good[: len(good) // 2])  # unreadable (a torn copy, a bad disk)
 
-        failed = build_pending(instance, settings)
+        failed = build_pending(instance, settings.data_dir)
         assert failed and not failed[0].success
         assert failed[0].error and raw.name in failed[0].error, failed[0].error
-        assert lake_plan(settings).table_hours == ("2026-11-20-07",), "still waits"
+        assert lake_plan(settings.data_dir).table_hours == ("2026-11-20-07",), "still waits"
 
         raw.write_bytes(good)  # the file is replaced
-        builds = build_pending(instance, settings)
+        builds = build_pending(instance, settings.data_dir)
         assert builds and all(run.success for run in builds), [run.error for run in builds]
-        assert build_pending(instance, settings) == [], "nothing changed: nothing is rebuilt"
+        assert build_pending(instance, settings.data_dir) == [], (
+            "nothing changed: nothing is rebuilt"
+        )
         runs = len(instance.get_runs())
-        assert build_pending(instance, settings) == []
+        assert build_pending(instance, settings.data_dir) == []
         assert len(instance.get_runs()) == runs
     assert hour_counts(tmp_path) == ({7: 300}, {7: 300})
 
@@ -160,9 +164,9 @@ def test_a_late_record_rebuilds_the_summaries_that_read_its_hour_each_after_what
     write_raw(tmp_path, signins(7, 50), _hour(7))
     write_raw(tmp_path, signins(9, 50), _hour(9))
     with open_instance(settings.data_dir) as instance:
-        assert all(run.success for run in build_pending(instance, settings))
+        assert all(run.success for run in build_pending(instance, settings.data_dir))
         write_raw(tmp_path, signins(7, 10, first=50), _hour(9))  # late, into hour 7
-        builds = build_pending(instance, settings)
+        builds = build_pending(instance, settings.data_dir)
     assert builds and all(run.success for run in builds), [run.error for run in builds]
     # Hour 9's signin_detections reads hour 7, and session_detections reads it: built after it.
     order = [(run.kind, run.partition_key, sorted(run.summary_rows)) for run in builds]
@@ -170,7 +174,7 @@ def test_a_late_record_rebuilds_the_summaries_that_read_its_hour_each_after_what
     assert [key for key, _ in summary_runs].count("2026-11-20-09:00") >= 2, order
     names = [name for _, run_names in summary_runs for name in run_names]
     assert names.index("signin_detections") < names.index("session_detections"), order
-    assert lake_plan(settings).waiting == 0, "nothing left for the next run"
+    assert lake_plan(settings.data_dir).waiting == 0, "nothing left for the next run"
 
 
 def _hour(hour: int) -> datetime:

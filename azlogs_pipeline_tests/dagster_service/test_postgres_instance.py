@@ -65,8 +65,8 @@ def test_drain_and_build_record_their_runs_in_postgres(
     with open_instance(settings.data_dir) as instance:
         assert isinstance(instance.run_storage, PostgresRunStorage)
         drains = drain_all(instance, settings)
-        hours = lake_plan(settings).table_hours
-        builds = build_pending(instance, settings)
+        hours = lake_plan(settings.data_dir).table_hours
+        builds = build_pending(instance, settings.data_dir)
     assert [d.success for d in drains] == [True, True], [d.error for d in drains]
     assert hours == ("2026-11-20-07", "2026-11-20-09")
     assert all(b.success for b in builds), [b.error for b in builds]
