@@ -190,6 +190,13 @@ def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime)
 
     Locally one `is_file` per hour; on blobs one listing per UTC day of the range (a summary's
     look-back spans weeks: one request per hour would be thousands)."""
+    return [path for _, path in table_hour_entries(data_dir, table, start, end)]
+
+
+def table_hour_entries(
+    data_dir: Path, table: str, start: datetime, end: datetime
+) -> list[tuple[datetime, LakePath]]:
+    """`table_hour_files` with the hour of each file."""
     return _hour_files(
         table_root(data_dir, table),
         lambda hour: table_hour_dir(data_dir, table, hour),
@@ -200,8 +207,8 @@ def table_hour_files(data_dir: Path, table: str, start: datetime, end: datetime)
 
 def _hour_files(
     root: LakePath, hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
-) -> list[LakePath]:
-    """The current partition file of each hour in [start, end) under `root` that has one."""
+) -> list[tuple[datetime, LakePath]]:
+    """(hour, current partition file) of each hour in [start, end) under `root` that has one."""
     if is_remote(root):
         return _remote_hour_files(hour_dir, start, end)
     files = []
@@ -209,14 +216,14 @@ def _hour_files(
     while hour < end:
         path = current_partition_file(hour_dir(hour) / TABLE_HOUR_FILE_NAME)
         if path is not None:
-            files.append(path)
+            files.append((hour, path))
         hour += timedelta(hours=1)
     return files
 
 
 def _remote_hour_files(
     hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
-) -> list[LakePath]:
+) -> list[tuple[datetime, LakePath]]:
     newest: dict[str, LakePath] = {}
     day = hour_start(start).replace(hour=0)
     while day < end:
@@ -227,12 +234,12 @@ def _remote_hour_files(
             if directory not in newest or newest[directory].name < path.name:
                 newest[directory] = path
         day += timedelta(days=1)
-    wanted = set()
+    wanted = {}
     hour = hour_start(start)
     while hour < end:
-        wanted.add(str(hour_dir(hour)))
+        wanted[str(hour_dir(hour))] = hour
         hour += timedelta(hours=1)
-    return [newest[d] for d in sorted(newest) if d in wanted]
+    return sorted(((wanted[d], newest[d]) for d in newest if d in wanted), key=lambda e: e[0])
 
 
 # -- versions of a partition file (blob lakes) -------------------------------------------------
@@ -303,6 +310,13 @@ def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
 def summary_hour_files(data_dir: Path, name: str, start: datetime, end: datetime) -> list[LakePath]:
     """The current files of hourly summary `name` for the hours in [start, end), oldest first
     (read by a summary that reads another summary; listed like `table_hour_files`)."""
+    return [path for _, path in summary_hour_entries(data_dir, name, start, end)]
+
+
+def summary_hour_entries(
+    data_dir: Path, name: str, start: datetime, end: datetime
+) -> list[tuple[datetime, LakePath]]:
+    """`summary_hour_files` with the hour of each file."""
     return _hour_files(
         summary_root(data_dir, name),
         lambda hour: summary_hour_file(data_dir, name, hour).parent,

@@ -47,6 +47,7 @@ from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.normalize.tables import macros_sql
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
+from azlogs_pipeline.summarize.inputs import RangeInputs, register_files
 from azlogs_pipeline.summarize.specs import (
     CATALOG_VIEWS,
     DAY_GRAIN,
@@ -122,9 +123,11 @@ def build_summary(
     *,
     thresholds: DetectionThresholds = DEFAULT_THRESHOLDS,
     con: duckdb.DuckDBPyConnection | None = None,
+    inputs: RangeInputs | None = None,
 ) -> SummaryResult:
     """Rebuild the partition of summary `name` that contains `start` (idempotent), on `con` (a
-    `connect()` connection, reused across partitions by `build_summaries`) or a new one."""
+    `connect()` connection, reused across partitions by `build_summaries`) or a new one; with
+    `inputs` (on `con`), its inputs and digest are those listed for the range."""
     spec = summary_spec(name)
     data_dir = Path(data_dir)
     window_start, window_end = partition_window(spec, start)
@@ -132,19 +135,16 @@ def build_summary(
     key = partition_key(spec, window_start)
     with partition_lock(data_dir, SUMMARIES_AREA, f"{spec.name}-{key}"):
         # Taken before reading: a table hour rebuilt meanwhile makes this partition differ again.
-        digest = summary_window_digest(data_dir, spec, key)
+        digest = (
+            inputs.digest(window_start) if inputs else summary_window_digest(data_dir, spec, key)
+        )
         with contextlib.ExitStack() as stack:
             if con is None:
                 con = stack.enter_context(connect(scratch=scratch_dir(data_dir)))
-            files = 0
-            for table in spec.tables:
-                found = table_hour_files(data_dir, table, lookback_start, window_end)
-                _register_table(con, table, found)
-                files += len(found)
-            for upstream in spec.summaries:
-                found = summary_hour_files(data_dir, upstream, lookback_start, window_end)
-                _register_summary(con, upstream, found)
-                files += len(found)
+            if inputs is not None:
+                files = inputs.register(lookback_start, window_end)
+            else:
+                files = _register_inputs(con, data_dir, spec, lookback_start, window_end)
             _register_parameters(con, window_start, window_end, lookback_start, thresholds)
             data = _run(con, spec)
 
@@ -176,20 +176,34 @@ def build_summaries(
     its input tables (`specs.input_tables`) in its own window, or a previous build (an hour without data has no summary)."""
     spec = summary_spec(name)
     data_dir = Path(data_dir)
-    results = []
+    windows = []
     window_start, window_end = partition_window(spec, start)
-    with connect(scratch=scratch_dir(data_dir)) as con:  # one per range: connecting costs ~25 ms
-        while window_start < end:
-            own = any(
-                table_hour_files(data_dir, t, window_start, window_end) for t in input_tables(spec)
+    while window_start < end:
+        own = any(
+            table_hour_files(data_dir, t, window_start, window_end) for t in input_tables(spec)
+        )
+        if own or summary_file(data_dir, spec, window_start).parent.is_dir():
+            windows.append(window_start)
+        window_start, window_end = window_end, window_end + (window_end - window_start)
+    if not windows:
+        return []
+    with contextlib.ExitStack() as stack:
+        con = stack.enter_context(connect(scratch=scratch_dir(data_dir)))  # ~25 ms: one a range
+        inputs = None
+        if spec.lookback_hours and len(windows) > 1:  # partitions that read the same files
+            inputs = RangeInputs(
+                con,
+                data_dir,
+                spec,
+                windows,
+                lambda moment: partition_key(spec, moment),
+                (lambda table: table_schemas()[table], summary_schema),
             )
-            target = summary_file(data_dir, spec, window_start)
-            if own or target.parent.is_dir():
-                results.append(
-                    build_summary(data_dir, name, window_start, thresholds=thresholds, con=con)
-                )
-            window_start, window_end = window_end, window_end + (window_end - window_start)
-    return results
+            stack.callback(inputs.close)
+        return [
+            build_summary(data_dir, name, w, thresholds=thresholds, con=con, inputs=inputs)
+            for w in windows
+        ]
 
 
 @cache
@@ -199,9 +213,9 @@ def summary_schema(name: str) -> pa.Schema:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     with connect() as con:
         for table in spec.tables:
-            _register_table(con, table, [])
+            register_files(con, table, [], table_schemas()[table])
         for upstream in spec.summaries:
-            _register_summary(con, upstream, [])
+            register_files(con, upstream, [], summary_schema(upstream))
         _register_parameters(con, epoch, epoch + timedelta(hours=1), epoch, DEFAULT_THRESHOLDS)
         return _run(con, spec).schema
 
@@ -222,24 +236,25 @@ def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDB
     return build_session(macros, timezone=timezone, scratch=scratch)
 
 
-def _register_table(con: duckdb.DuckDBPyConnection, table: str, files: list[LakePath]) -> None:
-    _register_files(con, table, files, table_schemas()[table])
-
-
-def _register_summary(con: duckdb.DuckDBPyConnection, name: str, files: list[LakePath]) -> None:
-    _register_files(con, name, files, summary_schema(name))
-
-
-def _register_files(
-    con: duckdb.DuckDBPyConnection, view: str, files: list[LakePath], schema: pa.Schema
-) -> None:
-    if files:
-        relation = con.read_parquet(
-            [str(f) for f in files], hive_partitioning=False, union_by_name=True
-        )
-    else:
-        relation = con.from_arrow(schema.empty_table())
-    relation.create_view(view, replace=True)
+def _register_inputs(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    spec: SummarySpec,
+    lookback_start: datetime,
+    window_end: datetime,
+) -> int:
+    """The views of the tables and summaries `spec` reads, [lookback_start, window_end) of each;
+    the files they hold."""
+    files = 0
+    for table in spec.tables:
+        found = table_hour_files(data_dir, table, lookback_start, window_end)
+        register_files(con, table, found, table_schemas()[table])
+        files += len(found)
+    for upstream in spec.summaries:
+        found = summary_hour_files(data_dir, upstream, lookback_start, window_end)
+        register_files(con, upstream, found, summary_schema(upstream))
+        files += len(found)
+    return files
 
 
 def _register_parameters(
