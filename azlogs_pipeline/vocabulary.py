@@ -17,13 +17,18 @@ ACTIVITY_LOG_CATEGORIES: tuple[str, ...] = (
 )
 """Azure Activity log categories (`Action` and `Write` appear on older records)."""
 
-KNOWN_CATEGORIES: tuple[str, ...] = (
+SIGNIN_CATEGORIES: tuple[str, ...] = (
     "SignInLogs",
     "NonInteractiveUserSignInLogs",
     "ServicePrincipalSignInLogs",
     "ManagedIdentitySignInLogs",
     "ADFSSignInLogs",
     "MicrosoftServicePrincipalSignInLogs",
+)
+"""The sign-in categories (one table, `signin_logs`, with a `signin_type` per category)."""
+
+KNOWN_CATEGORIES: tuple[str, ...] = (
+    *SIGNIN_CATEGORIES,
     "AuditLogs",
     "ProvisioningLogs",
     "RiskyUsers",

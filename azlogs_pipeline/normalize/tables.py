@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from azlogs_pipeline.lake.builds import RawFile
 from azlogs_pipeline.sql_files import read_sql
-from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES
+from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES, SIGNIN_CATEGORIES
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
 
@@ -57,14 +57,7 @@ def macros_sql() -> str:
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "signin_logs",
-        (
-            "SignInLogs",
-            "NonInteractiveUserSignInLogs",
-            "ServicePrincipalSignInLogs",
-            "ManagedIdentitySignInLogs",
-            "ADFSSignInLogs",
-            "MicrosoftServicePrincipalSignInLogs",
-        ),
+        SIGNIN_CATEGORIES,
         category_suffixes=("SignInLogs",),
     ),
     TableSpec("audit_logs", ("AuditLogs",)),
