@@ -9,34 +9,22 @@ import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
-import orjson
 import pytest
 
 from azlogs_pipeline.catalog import ensure_catalog
 from azlogs_pipeline.cli import main
-from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.summarize.build import catalog_views, summary_schemas
+from azlogs_pipeline_tests.normalize.raw_fixtures import land_with_a_dead_letter
 
 SECRET = "AccountKey=c2VjcmV0LWtleS1uZXZlci1zaG93bg=="
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    writer = RawBatchWriter(tmp_path, "adlogs", "0")
-    for n in range(2):
-        record = {"category": "AuditLogs", "time": "2026-11-20T10:00:00Z", "n": n}
-        writer.add_event(
-            orjson.dumps({"records": [record]}),
-            sequence_number=n,
-            offset=str(n),
-            enqueued_time=datetime(2026, 11, 20, 10, tzinfo=UTC),
-        )
-    writer.add_event(b"{oops", sequence_number=2, offset="x", enqueued_time=datetime.now(UTC))
-    writer.flush()
+    land_with_a_dead_letter(tmp_path, 2)
     ensure_catalog(tmp_path, {}, summary_schemas(), catalog_views())  # no table views
     (tmp_path.parent / "azlogs.env").write_text(f"export KEY={SECRET}\n")
     return tmp_path

@@ -8,7 +8,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -17,27 +16,13 @@ import pytest
 
 from azlogs_pipeline import catalog
 from azlogs_pipeline.catalog import ensure_catalog, refresh_catalog
-from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.lake.paths import catalog_path, schema_seed_path, summary_root, table_root
 from azlogs_pipeline.lake.raw_schema import DEADLETTER_SCHEMA, RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline_tests.normalize.raw_fixtures import land_with_a_dead_letter
 
 TABLE = pa.schema([("id", pa.string()), ("event_time", pa.timestamp("us", tz="UTC"))])
-
-
-def land(data_dir: Path, count: int) -> None:
-    writer = RawBatchWriter(data_dir, "adlogs", "0")
-    for n in range(count):
-        record = {"category": "AuditLogs", "time": "2026-11-20T10:00:00Z", "n": n}
-        writer.add_event(
-            orjson.dumps({"records": [record]}),
-            sequence_number=n,
-            offset=str(n),
-            enqueued_time=datetime(2026, 11, 20, 10, tzinfo=UTC),
-        )
-    writer.add_event(b"{oops", sequence_number=count, offset="x", enqueued_time=datetime.now(UTC))
-    writer.flush()
 
 
 def test_every_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
@@ -56,7 +41,7 @@ def test_every_view_answers_on_an_empty_lake(tmp_path: Path) -> None:
 def test_views_see_new_data_without_touching_the_catalog(tmp_path: Path) -> None:
     ensure_catalog(tmp_path, {}, {}, {})
     built = catalog_path(tmp_path).stat().st_mtime_ns
-    land(tmp_path, 5)
+    land_with_a_dead_letter(tmp_path, 5)
     ensure_catalog(tmp_path, {}, {}, {})
     assert catalog_path(tmp_path).stat().st_mtime_ns == built, "unchanged catalog is not rewritten"
     with connect_read_only(tmp_path) as con:
@@ -84,7 +69,7 @@ READER = textwrap.dedent(
 
 @pytest.mark.integration  # the reader is a process of its own
 def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -> None:
-    land(tmp_path, 3)
+    land_with_a_dead_letter(tmp_path, 3)
     path = ensure_catalog(tmp_path, {}, {}, {})
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(path), "4"],
@@ -95,7 +80,7 @@ def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -
     )
     time.sleep(1.5)
     ensure_catalog(tmp_path, {"audit_logs": TABLE}, {}, {})  # a new view: the file is replaced
-    land(tmp_path / "more", 1)
+    land_with_a_dead_letter(tmp_path / "more", 1)
     out, err = reader.communicate(timeout=60)
     ok, failed = map(int, out.split())
     assert reader.returncode == 0 and failed == 0, err
@@ -106,7 +91,7 @@ def test_a_reader_held_open_neither_blocks_nor_fails_a_rebuild(tmp_path: Path) -
 
 @pytest.mark.integration  # azlogs as its own process
 def test_azlogs_sql_formats(tmp_path: Path) -> None:
-    land(tmp_path, 2)
+    land_with_a_dead_letter(tmp_path, 2)
     ensure_catalog(tmp_path, {}, {}, {})
     env = {**os.environ, "AZLOGS_DATA_DIR": str(tmp_path)}
     query = "SELECT category, count(*) AS n FROM raw_records GROUP BY 1"

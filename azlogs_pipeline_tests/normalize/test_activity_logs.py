@@ -5,21 +5,14 @@ malformed values (NULL, never an error) and duplicate collapse."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import azlogs_pipeline
-from azlogs_pipeline.lake.paths import raw_root
-from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
-from azlogs_pipeline.normalize.hour import connect
-from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
+from azlogs_pipeline_tests.normalize.expected import COMMON_COLUMNS
+from azlogs_pipeline_tests.normalize.raw_fixtures import run_table_sql, utc, write_raw
 
-SQL = (
-    Path(azlogs_pipeline.__file__).parent / "normalize" / "sql" / "activity_logs.sql"
-).read_text()
 CONTRACT = [
     "event_time",
     "category",
@@ -41,35 +34,13 @@ CONTRACT = [
     "status_code",
     "properties",
 ]
-COMMON = [
-    "record_id",
-    "event_time",
-    "category",
-    "tenant_id",
-    "correlation_id",
-    "eventhub",
-    "partition_id",
-    "sequence_number",
-    "enqueued_time",
-]
 UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
 OBJECT_ID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
-
-
 def build(data_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     write_raw(data_dir, records)
-    con = connect("America/New_York")  # results must not depend on the session zone
-    glob = raw_root(data_dir) / "**" / "*.parquet"
-    con.execute(
-        f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
-    )
-    cursor = con.execute(SQL)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return run_table_sql("activity_logs", data_dir)[1]
 
 
 def activity(**fields: Any) -> dict[str, Any]:
@@ -77,12 +48,9 @@ def activity(**fields: Any) -> dict[str, Any]:
 
 
 def test_empty_input_gives_zero_rows_with_contract_columns() -> None:
-    con = connect()
-    con.from_arrow(RAW_RECORDS_SCHEMA.empty_table()).create_view("raw_hour")
-    cursor = con.execute(SQL)
-    names = [column[0] for column in cursor.description]
-    assert cursor.fetchall() == []
-    assert set(CONTRACT) | set(COMMON) <= set(names)
+    names, rows = run_table_sql("activity_logs")
+    assert rows == []
+    assert set(CONTRACT) | set(COMMON_COLUMNS) <= set(names)
     assert len(names) == len(set(names))
 
 

@@ -4,18 +4,12 @@ fractional durations, odd IPs, malformed values (NULL, never an error) and dupli
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import azlogs_pipeline
-from azlogs_pipeline.lake.paths import raw_root
-from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
-from azlogs_pipeline.normalize.hour import connect
-from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
+from azlogs_pipeline_tests.normalize.expected import COMMON_COLUMNS
+from azlogs_pipeline_tests.normalize.raw_fixtures import run_table_sql, utc, write_raw
 
-SQL_DIR = Path(azlogs_pipeline.__file__).parent / "normalize" / "sql"
-SQL = (SQL_DIR / "graph_activity_logs.sql").read_text()
 COLUMNS = [
     "event_time",
     "request_id",
@@ -34,42 +28,17 @@ COLUMNS = [
     "correlation_id",
     "tenant_id",
 ]
-COMMON = [
-    "record_id",
-    "event_time",
-    "category",
-    "tenant_id",
-    "correlation_id",
-    "eventhub",
-    "partition_id",
-    "sequence_number",
-    "enqueued_time",
-]
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
 
 
 def build(data_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     write_raw(data_dir, records)
-    con = connect("America/New_York")  # results must not depend on the session zone
-    glob = raw_root(data_dir) / "**" / "*.parquet"
-    con.execute(
-        f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
-    )
-    cursor = con.execute(SQL)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return run_table_sql("graph_activity_logs", data_dir)[1]
 
 
 def test_empty_input_gives_zero_rows_with_contract_columns() -> None:
-    con = connect()
-    con.from_arrow(RAW_RECORDS_SCHEMA.empty_table()).create_view("raw_hour")
-    cursor = con.execute(SQL)
-    names = [column[0] for column in cursor.description]
-    assert cursor.fetchall() == []
-    assert set(COLUMNS) | set(COMMON) <= set(names)
+    names, rows = run_table_sql("graph_activity_logs")
+    assert rows == []
+    assert set(COLUMNS) | set(COMMON_COLUMNS) <= set(names)
     assert len(names) == len(set(names))
 
 

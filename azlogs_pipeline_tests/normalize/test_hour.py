@@ -12,23 +12,13 @@ import pytest
 from azlogs_pipeline.lake.paths import raw_hour_dir, table_hour_file
 from azlogs_pipeline.normalize import build_hour, table_schema
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, table_for_category, table_spec
+from azlogs_pipeline_tests.normalize.expected import COMMON_COLUMNS
 from azlogs_pipeline_tests.normalize.raw_fixtures import build_rows, write_raw
 from azlogs_pipeline_tests.normalize.test_audit_logs import audit
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive, pascal_sp
 
 MY_TABLES = ("signin_logs", "audit_logs", "provisioning_logs")
 HOUR = datetime(2025, 3, 1, 10, tzinfo=UTC)
-COMMON = (
-    "record_id",
-    "event_time",
-    "category",
-    "tenant_id",
-    "correlation_id",
-    "eventhub",
-    "partition_id",
-    "sequence_number",
-    "enqueued_time",
-)
 CONTRACT = {
     "signin_logs": "id signin_type user_id user_principal_name user_display_name user_type app_id "
     "app_display_name resource_display_name service_principal_id service_principal_name "
@@ -61,7 +51,7 @@ def _mixed_hour(data_dir: Path) -> None:
 def test_schema_has_the_contract_columns(table: str) -> None:
     schema = table_schema(table)
     names = schema.names
-    assert set(CONTRACT[table].split()) | set(COMMON) <= set(names)
+    assert set(CONTRACT[table].split()) | set(COMMON_COLUMNS) <= set(names)
     assert schema.metadata[b"azlogs.table"] == table.encode()
     if table == "signin_logs":
         assert str(schema.field("error_code").type) == "int32"

@@ -5,31 +5,29 @@ malformed values (NULL, never an error), and duplicate collapse."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-import azlogs_pipeline
-from azlogs_pipeline.lake.paths import raw_root
-from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
-from azlogs_pipeline.normalize.hour import connect as normalize_connection
-from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
+from azlogs_pipeline_tests.normalize.expected import COMMON_COLUMNS
+from azlogs_pipeline_tests.normalize.raw_fixtures import run_table_sql, utc, write_raw
 
-SQL_DIR = Path(azlogs_pipeline.__file__).parent / "normalize" / "sql"
-COMMON = [
-    "record_id",
-    "event_time",
-    "category",
-    "tenant_id",
-    "correlation_id",
-    "eventhub",
-    "partition_id",
-    "sequence_number",
-    "enqueued_time",
+RISK_EVENT_DETAIL = [
+    "risk_event_type",
+    "risk_level",
+    "risk_state",
+    "risk_detail",
+    "detection_timing_type",
+    "activity",
+    "source",
+    "ip_address",
+    "location_country",
+    "location_city",
+    "request_id",
+    "additional_info",
 ]
+"""What a user's and a service principal's risk event both say about the detection."""
 CONTRACT = {
     "risky_users": [
         "user_id",
@@ -50,18 +48,7 @@ CONTRACT = {
         "last_updated_time",
         "user_id",
         "user_principal_name",
-        "risk_event_type",
-        "risk_level",
-        "risk_state",
-        "risk_detail",
-        "detection_timing_type",
-        "activity",
-        "source",
-        "ip_address",
-        "location_country",
-        "location_city",
-        "request_id",
-        "additional_info",
+        *RISK_EVENT_DETAIL,
     ],
     "risky_service_principals": [
         "service_principal_id",
@@ -82,44 +69,14 @@ CONTRACT = {
         "service_principal_id",
         "app_id",
         "service_principal_display_name",
-        "risk_event_type",
-        "risk_level",
-        "risk_state",
-        "risk_detail",
-        "detection_timing_type",
-        "activity",
-        "source",
-        "ip_address",
-        "location_country",
-        "location_city",
-        "request_id",
-        "additional_info",
+        *RISK_EVENT_DETAIL,
     ],
 }
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
-    cursor = con.execute((SQL_DIR / f"{table}.sql").read_text())
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    con = normalize_connection("America/New_York")  # results must not depend on the session zone
-    glob = raw_root(data_dir) / "**" / "*.parquet"
-    con.execute(
-        f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
-    )
-    return con
-
-
 def build(data_dir: Path, table: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     write_raw(data_dir, records)
-    return run_sql(connect(data_dir), table)
+    return run_table_sql(table, data_dir)[1]
 
 
 def pick(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
@@ -128,12 +85,9 @@ def pick(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("table", sorted(CONTRACT))
 def test_empty_input_gives_zero_rows_with_contract_columns(table: str) -> None:
-    con = normalize_connection()
-    con.from_arrow(RAW_RECORDS_SCHEMA.empty_table()).create_view("raw_hour")
-    cursor = con.execute((SQL_DIR / f"{table}.sql").read_text())
-    names = [column[0] for column in cursor.description]
-    assert cursor.fetchall() == []
-    assert set(CONTRACT[table]) | set(COMMON) <= set(names)
+    names, rows = run_table_sql(table)
+    assert rows == []
+    assert set(CONTRACT[table]) | set(COMMON_COLUMNS) <= set(names)
     assert len(names) == len(set(names))
 
 
@@ -240,7 +194,7 @@ def test_duplicates_collapse_to_the_first_landed_copy(tmp_path: Path) -> None:
     write_raw(tmp_path, [record], eventhub="hub-b", partition_id="1")
     write_raw(tmp_path, [record, other], eventhub="hub-a", partition_id="0")
     write_raw(tmp_path, [record], eventhub="hub-a", partition_id="0")  # a redelivery
-    rows = run_sql(connect(tmp_path), "risky_users")
+    rows = run_table_sql("risky_users", tmp_path)[1]
     assert [(row["user_id"], row["eventhub"], row["sequence_number"]) for row in rows] == [
         ("u1", "hub-a", 0),
         ("u2", "hub-a", 1),
