@@ -237,6 +237,18 @@ def location_dict(city: City) -> dict[str, Any]:
     }
 
 
+def _no_risk() -> dict[str, Any]:
+    """The risk fields of a sign-in Entra saw no risk in (fresh lists: a record is its own)."""
+    return {
+        "riskDetail": "none",
+        "riskLevelAggregated": "none",
+        "riskLevelDuringSignIn": "none",
+        "riskState": "none",
+        "riskEventTypes": [],
+        "riskEventTypes_v2": [],
+    }
+
+
 class SignInBuilder:
     """Builds sign-in records; see the module docstring."""
 
@@ -469,12 +481,7 @@ class SignInBuilder:
             "networkLocationDetails": _TRUSTED_NETWORK if user.device["isManaged"] else [],
             "clientCredentialType": "none",
             "processingTimeInMilliseconds": 40 + int(rng.random() * 400),
-            "riskDetail": "none",
-            "riskLevelAggregated": "none",
-            "riskLevelDuringSignIn": "none",
-            "riskState": "none",
-            "riskEventTypes": [],
-            "riskEventTypes_v2": [],
+            **_no_risk(),
             "resourceDisplayName": app.resource_name,
             "resourceId": app.resource_id,
             "resourceTenantId": resource_tenant,
@@ -609,12 +616,7 @@ class SignInBuilder:
             "networkLocationDetails": [],
             "clientCredentialType": sp.credential,
             "processingTimeInMilliseconds": 10 + int(rng.random() * 150),
-            "riskDetail": "none",
-            "riskLevelAggregated": "none",
-            "riskLevelDuringSignIn": "none",
-            "riskState": "none",
-            "riskEventTypes": [],
-            "riskEventTypes_v2": [],
+            **_no_risk(),
             "resourceDisplayName": app.resource_name,
             "resourceId": app.resource_id,
             "resourceTenantId": self._tenant_id,
