@@ -17,6 +17,7 @@ pytest_plugins = [
     "azlogs_pipeline_tests.fixtures.emulator",
     "azlogs_pipeline_tests.fixtures.azurite",
     "azlogs_pipeline_tests.fixtures.lake",
+    "azlogs_pipeline_tests.fixtures.stack",
     "azlogs_pipeline_tests.fixtures.generated",
 ]
 

@@ -4,20 +4,17 @@ changed, late data too, and nothing once they are built."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import orjson
-import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
 from azlogs_pipeline.assets.normalize import normalized_tables
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
-from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 HUB = "adlogs"
 
@@ -36,15 +33,11 @@ def evaluate(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResul
 
 
 def test_lake_sensor_builds_changed_hours_and_late_records_arrive(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
+    local_stack: LocalStack,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    emulator = local_stack(hubs=[HUB], partitions=1)
     conn = emulator.connection_string(HUB)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0"])
     resources = {"azlogs": AzlogsSettings()}

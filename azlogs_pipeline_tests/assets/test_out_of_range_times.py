@@ -11,7 +11,6 @@ from typing import Any
 import dagster as dg
 import orjson
 import pyarrow.dataset as ds
-import pytest
 
 from azlogs_pipeline.assets.ingest import (
     CHECK_FUTURE,
@@ -23,9 +22,8 @@ from azlogs_pipeline.assets.ingest import (
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.assets.test_raw_events import check_results
-from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
-from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 HUB = "adlogs"
 
@@ -39,10 +37,8 @@ def signin(n: int, created: str) -> dict[str, Any]:
 
 
 def test_future_and_absurd_times_never_fail_a_drain_and_are_reported(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
+    local_stack: LocalStack,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = datetime.now(UTC)
     ahead = now + timedelta(hours=2)
@@ -51,10 +47,8 @@ def test_future_and_absurd_times_never_fail_a_drain_and_are_reported(
         signin(2, ahead.strftime("%Y-%m-%dT%H:%M:%SZ")),
         signin(3, "2999-12-31T23:59:59Z"),
     ]
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    emulator = local_stack(hubs=[HUB], partitions=1)
     send_bodies(emulator.connection_string(HUB), [orjson.dumps({"records": records})])
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0"])
 

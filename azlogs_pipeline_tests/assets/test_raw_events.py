@@ -10,7 +10,6 @@ from typing import Any
 
 import dagster as dg
 import orjson
-import pytest
 
 from azlogs_pipeline.assets.ingest import (
     CHECK_CATEGORIES,
@@ -24,6 +23,7 @@ from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 HUB = "adlogs"
 
@@ -44,16 +44,11 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 
 def test_materialize_raw_events_reports_metadata_and_checks(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    local_stack: LocalStack,
 ) -> None:
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
+    emulator = local_stack(hubs=[HUB], partitions=2)
     send_bodies(emulator.connection_string(HUB), [body(n) for n in range(20)], partition_id="1")
     send_bodies(emulator.connection_string(HUB), [b"{broken"], partition_id="1")
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0", f"{HUB}:1"])
 

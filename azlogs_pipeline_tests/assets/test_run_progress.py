@@ -21,6 +21,7 @@ from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline_tests.assets.test_run_interrupts import publish
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 HUB = "adlogs"
 DRAIN_LINE = re.compile(r"^adlogs:[01] +drained +\d+ +\d+ +\d+ +0$")
@@ -87,15 +88,11 @@ def test_a_terminal_gets_live_progress_and_a_pipe_plain_lines(
 
 
 def test_a_long_drain_reports_its_progress_in_the_run_log(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
-    tmp_path: Path,
+    local_stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
+    emulator = local_stack(hubs=[HUB], partitions=1)
     publish(emulator, partitions=1, events=1500, hours=1)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
     monkeypatch.setattr(ingest, "RUN_LOG_PROGRESS_SECONDS", 0.0)  # every report counts as long
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name or "", [f"{HUB}:0"])

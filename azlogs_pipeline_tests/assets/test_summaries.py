@@ -27,7 +27,8 @@ from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionTh
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick
-from azlogs_pipeline_tests.fixtures.settings import local_environment, local_settings
+from azlogs_pipeline_tests.fixtures.settings import local_settings
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 from azlogs_pipeline_tests.normalize.test_signin_logs import interactive
 
 HUB = "adlogs"
@@ -56,15 +57,11 @@ def spray_bodies() -> list[bytes]:
 
 @pytest.fixture
 def drained(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
+    local_stack: LocalStack,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> dg.DagsterInstance:
     """The spray published, drained through Dagster into the raw lake under tmp_path."""
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
+    emulator = local_stack(hubs=[HUB], partitions=1)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0"])
     send_bodies(emulator.connection_string(HUB), spray_bodies())

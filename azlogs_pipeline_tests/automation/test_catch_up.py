@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import orjson
@@ -20,10 +19,9 @@ from azlogs_pipeline.automation import hourly_drain_schedule
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
-from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
-from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 HUB = "adlogs"
 OUTAGE_HOURS = [f"2026-11-20-{hour:02d}:00" for hour in range(7, 13)]
@@ -40,14 +38,11 @@ def audit(n: int, hour: int) -> bytes:
 
 
 def test_a_drain_after_six_hours_of_outage_rebuilds_each_hour_once(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
+    local_stack: LocalStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=2)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
+    emulator = local_stack(hubs=[HUB], partitions=2)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     conn = emulator.connection_string(HUB)
     sent_per_hour = {hour: 0 for hour in range(7, 13)}

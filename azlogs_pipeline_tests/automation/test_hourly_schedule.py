@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -13,8 +12,7 @@ from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS
 from azlogs_pipeline.automation import hourly_drain_schedule
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.runner import open_instance
-from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
-from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 
 def evaluate(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest]:
@@ -25,14 +23,11 @@ def evaluate(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest
 
 
 def test_each_tick_requests_one_drain_per_event_hub_partition(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
+    local_stack: LocalStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    emulator = eventhubs_emulator_factory(hubs=["signins", "audits"], partitions=3)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
+    local_stack(hubs=["signins", "audits"], partitions=3)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     expected = [f"{hub}:{pid}" for hub in ("audits", "signins") for pid in ("0", "1", "2")]
 

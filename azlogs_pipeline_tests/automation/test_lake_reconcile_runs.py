@@ -10,7 +10,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -20,9 +19,8 @@ from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.lake.paths import raw_hour_dir
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.runner import build_pending, drain_all, lake_plan, open_instance
-from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
-from azlogs_pipeline_tests.fixtures.settings import local_environment
+from azlogs_pipeline_tests.fixtures.stack import LocalStack
 from azlogs_pipeline_tests.ingest.test_drain import checkpoint_of
 from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 
@@ -69,15 +67,11 @@ def hour_counts(data_dir: Path) -> tuple[dict[int, int], dict[int, int]]:
 
 @pytest.fixture
 def environment(
-    eventhubs_emulator_factory: Any,
-    azurite_endpoint: AzuriteEndpoint,
-    tmp_path: Path,
+    local_stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[str, str]:
     """The local stack's settings in the environment; the hub's connection string and namespace."""
-    emulator = eventhubs_emulator_factory(hubs=[HUB], partitions=1)
-    for key, value in local_environment(emulator, azurite_endpoint, tmp_path).items():
-        monkeypatch.setenv(key, value)
+    emulator = local_stack(hubs=[HUB], partitions=1)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return str(emulator.connection_string(HUB)), f"127.0.0.1:{emulator.port}"
 
