@@ -12,9 +12,8 @@ import dagster as dg
 from azlogs_pipeline.assets.ingest import (
     CHECK_DEAD_LETTERS,
     HOURS_TOUCHED,
-    dead_letters_check,
     landed_records_check_specs,
-    landed_records_checks,
+    landing_checks,
 )
 from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.config import load_archive_settings
@@ -79,10 +78,7 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
     return dg.MaterializeResult(
         metadata=archive_metadata(result),
         check_results=[
-            dead_letters_check(result.dead_letters),
-            *landed_records_checks(
-                result.hours_touched, result.records_per_category, result.records_per_hour
-            ),
+            *landing_checks(result),
             dg.AssetCheckResult(
                 check_name=CHECK_BLOBS_READ,
                 passed=not result.unreadable_blobs and not result.missing_containers,

@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 
@@ -59,6 +59,26 @@ def dead_letters_check(dead_letters: int) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"dead_letters": dead_letters},
     )
+
+
+class Landing(Protocol):
+    """What every writer of the raw lake reports (a drain, an archive load)."""
+
+    dead_letters: int
+    hours_touched: set[str]
+    records_per_category: dict[str, int]
+    records_per_hour: dict[str, int]
+
+
+def landing_checks(result: Landing) -> list[dg.AssetCheckResult]:
+    """The checks of every raw-lake writer: dead letters, and what landed outside the partitions
+    or in no table (`landed_records_checks`)."""
+    return [
+        dead_letters_check(result.dead_letters),
+        *landed_records_checks(
+            result.hours_touched, result.records_per_category, result.records_per_hour
+        ),
+    ]
 
 
 def consumer_group_check(result: DrainResult) -> dg.AssetCheckResult:
@@ -221,10 +241,7 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
     return dg.MaterializeResult(
         metadata=drain_metadata(result),
         check_results=[
-            dead_letters_check(result.dead_letters),
-            *landed_records_checks(
-                result.hours_touched, result.records_per_category, result.records_per_hour
-            ),
+            *landing_checks(result),
             dg.AssetCheckResult(
                 check_name=CHECK_RETENTION,
                 passed=result.lost_to_retention == 0,

@@ -20,7 +20,7 @@ import dagster as dg
 import pyarrow as pa
 
 from azlogs_pipeline.summarize.build import SummaryResult
-from azlogs_pipeline.summarize.report import markdown_table, top_rows
+from azlogs_pipeline.summarize.report import markdown_preview
 
 MetadataFn = Callable[[SummaryResult], dict[str, Any]]
 PREVIEW_ROWS = 10
@@ -46,8 +46,10 @@ def _per(prefix: str, values: Iterable[Any], known: tuple[str, ...]) -> dict[str
     }
 
 
-def _preview(rows: list[dict[str, Any]], columns: list[str]) -> dg.MetadataValue:
-    return dg.MetadataValue.md(markdown_table(rows, columns))
+def _preview(
+    rows: pa.Table, sort_keys: list[tuple[str, str]], columns: list[str], limit: int = 10
+) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown_preview(rows, sort_keys, columns, limit))
 
 
 def risky_users_current_metadata(result: SummaryResult) -> dict[str, Any]:
@@ -56,15 +58,14 @@ def risky_users_current_metadata(result: SummaryResult) -> dict[str, Any]:
     risky = rows.filter(rows.column("is_risky")) if rows.num_rows else rows
     since = _column(risky, "risky_since")
     columns = ["user_principal_name", "risk_level", "risk_state", "risky_since"]
-    preview = top_rows(
-        risky, [("risky_since", "descending"), ("user_id", "ascending")], columns, PREVIEW_ROWS
-    )
     return {
         "risky_users": risky.num_rows,
         **_per("risky_users", _column(risky, "risk_level"), RISK_LEVELS),
         "users_tracked": rows.num_rows,
         "became_risky_this_hour": sum(1 for t in since if t and t >= result.window_start),
-        "preview": _preview(preview, columns),
+        "preview": _preview(
+            risky, [("risky_since", "descending"), ("user_id", "ascending")], columns, PREVIEW_ROWS
+        ),
     }
 
 
@@ -80,14 +81,13 @@ def risk_events_daily_metadata(result: SummaryResult) -> dict[str, Any]:
         by_level[level] += n
         by_timing[timing] += n
     columns = ["risk_event_type", "risk_level", "detection_timing_type", "detections"]
-    preview = top_rows(
-        rows, [("detections", "descending"), ("risk_event_type", "ascending")], columns
-    )
     return {
         "detections": sum(detections),
         **_per("detections", by_level.elements(), RISK_LEVELS),
         **_per("detections", by_timing.elements(), TIMINGS),
-        "preview": _preview(preview, columns),
+        "preview": _preview(
+            rows, [("detections", "descending"), ("risk_event_type", "ascending")], columns
+        ),
     }
 
 
@@ -107,7 +107,7 @@ def top_risky_users_metadata(result: SummaryResult) -> dict[str, Any]:
         "users_listed": rows.num_rows,
         **_per("users", _column(rows, "risk_level"), RISK_LEVELS),
         "detections_7d": sum(_column(rows, "detections_7d")),
-        "preview": _preview(top_rows(rows, [("rank", "ascending")], columns), columns),
+        "preview": _preview(rows, [("rank", "ascending")], columns),
     }
 
 
@@ -115,11 +115,12 @@ def audit_highlights_metadata(result: SummaryResult) -> dict[str, Any]:
     """Highlights of the hour, per kind."""
     rows = result.data
     columns = ["highlight", "event_time", "actor", "target_upn", "target_name", "detail"]
-    preview = top_rows(rows, [("event_time", "ascending"), ("highlight", "ascending")], columns)
     return {
         "highlights": rows.num_rows,
         **_per("highlights", _column(rows, "highlight"), HIGHLIGHTS),
-        "preview": _preview(preview, columns),
+        "preview": _preview(
+            rows, [("event_time", "ascending"), ("highlight", "ascending")], columns
+        ),
     }
 
 

@@ -28,9 +28,9 @@ from azlogs_pipeline.summarize.checks import reconcile_signins
 from azlogs_pipeline.summarize.report import (
     FAMILY_KINDS,
     detection_counts,
+    markdown_preview,
     markdown_table,
     signin_totals,
-    top_rows,
 )
 from azlogs_pipeline.summarize.specs import DAY_GRAIN, DETECTION_FAMILIES, SUMMARIES, SummarySpec
 from azlogs_pipeline.summarize.thresholds import DEFAULT_THRESHOLDS, DetectionThresholds
@@ -53,7 +53,7 @@ def common_metadata(result: SummaryResult) -> dict[str, Any]:
 
 def signin_summary_metadata(result: SummaryResult) -> dict[str, Any]:
     totals = signin_totals(result.data)
-    preview = top_rows(
+    preview = markdown_preview(
         result.data,
         [("failures", "descending"), ("attempts", "descending")],
         ["signin_type", "app", "country", "result", "attempts", "failures", "distinct_users"],
@@ -63,16 +63,14 @@ def signin_summary_metadata(result: SummaryResult) -> dict[str, Any]:
         **common_metadata(result),
         "signins": totals["attempts"],
         **{name: value for name, value in totals.items() if name != "attempts"},
-        "preview": dg.MetadataValue.md(
-            markdown_table(preview, list(preview[0]) if preview else [])
-        ),
+        "preview": dg.MetadataValue.md(preview),
     }
 
 
 def detections_metadata(result: SummaryResult) -> dict[str, Any]:
     """Findings per detection of the family, and the first few."""
     counts = detection_counts(result.data, FAMILY_KINDS[result.name])
-    preview = top_rows(
+    preview = markdown_preview(
         result.data,
         [("severity", "ascending"), ("window_end", "ascending"), ("detection", "ascending")],
         ["severity", "detection", "entity", "window_end", "description"],
@@ -82,9 +80,7 @@ def detections_metadata(result: SummaryResult) -> dict[str, Any]:
         **common_metadata(result),
         "detections": sum(counts.values()),
         **{f"detections_{kind}": count for kind, count in counts.items()},
-        "preview": dg.MetadataValue.md(
-            markdown_table(preview, list(preview[0]) if preview else [])
-        ),
+        "preview": dg.MetadataValue.md(preview),
     }
 
 

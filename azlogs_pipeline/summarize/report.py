@@ -107,6 +107,13 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> st
     return "\n".join(lines)
 
 
+def markdown_preview(
+    rows: pa.Table, sort_keys: Sequence[tuple[str, str]], columns: Sequence[str], limit: int = 10
+) -> str:
+    """`markdown_table` of the `top_rows`: a summary partition's preview in run metadata."""
+    return markdown_table(top_rows(rows, sort_keys, columns, limit), columns)
+
+
 def report_lines(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[str]:
     """A short text report of the sign-in summary and the detections, from the catalog."""
     lines: list[str] = []
