@@ -22,7 +22,7 @@ import pyarrow as pa
 from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.lake.storage import configure_duckdb
-from azlogs_pipeline.local.processes import is_alive
+from azlogs_pipeline.pids import is_alive
 
 MEMORY_MB_PER_THREAD = 1024
 """Build memory per DuckDB thread: the dedupe windows and the sort spill reliably with 1 GB each

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from azlogs_pipeline.errors import AzlogsError
+from azlogs_pipeline.pids import is_alive
 
 
 class ServiceError(AzlogsError, RuntimeError):
@@ -73,20 +74,6 @@ def spawn(command: list[str], log: Path, cwd: Path | None = None) -> subprocess.
             cwd=cwd,
             start_new_session=True,
         )
-
-
-def is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return True
-    return status != "Z"
 
 
 def stop_process(pid: int, timeout: float = 10.0) -> bool:

@@ -14,12 +14,12 @@ from pathlib import Path
 from azlogs_pipeline.local import azurite
 from azlogs_pipeline.local.processes import (
     ServiceError,
-    is_alive,
     port_answers,
     spawn,
     stop_process,
     wait_for_port,
 )
+from azlogs_pipeline.pids import is_alive
 
 DEFAULT_DIR = Path(".azlogs-stack")
 DEFAULT_HUBS = ("adlogs",)
