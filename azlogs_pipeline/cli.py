@@ -168,6 +168,7 @@ def _publish(args: argparse.Namespace) -> int:
 def _run(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.alerts.status import pass_line
     from azlogs_pipeline.config import load_settings
+    from azlogs_pipeline.instance import open_instance
     from azlogs_pipeline.lake.parquet import sweep_temp_files
     from azlogs_pipeline.lake.paths import lake_root, scratch_dir
     from azlogs_pipeline.lake.sessions import sweep_spill_dirs
@@ -179,7 +180,6 @@ def _run(_args: argparse.Namespace) -> int:
         drain_all,
         lake_plan,
         not_drained,
-        open_instance,
         report_and_alert,
     )
     from azlogs_pipeline.stopping import StopRequest
@@ -341,7 +341,8 @@ def _drain_lines(runs: list[DrainRun]) -> list[str]:
 def _status(_args: argparse.Namespace) -> int:
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.ingest.status import partition_statuses
-    from azlogs_pipeline.runner import last_drains, open_instance
+    from azlogs_pipeline.instance import open_instance
+    from azlogs_pipeline.runner import last_drains
 
     settings = load_settings()
     statuses = partition_statuses(settings)

@@ -95,7 +95,8 @@ def show_partitions() -> int:
 def drain_everything(title: str) -> int:
     """Drain every partition through Dagster; return the events drained."""
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import drain_all, open_instance
+    from azlogs_pipeline.instance import open_instance
+    from azlogs_pipeline.runner import drain_all
 
     _section(title)
     settings = load_settings()
@@ -155,8 +156,9 @@ def write_the_report() -> Path:
     """The security report of the demo's busiest UTC day, through Dagster (`security_report`)."""
     from azlogs_pipeline.config import load_settings
     from azlogs_pipeline.daily_report.data import busiest_day
+    from azlogs_pipeline.instance import open_instance
     from azlogs_pipeline.lake.read_only import connect_read_only
-    from azlogs_pipeline.runner import open_instance, write_reports_run
+    from azlogs_pipeline.runner import write_reports_run
 
     settings = load_settings()
     with connect_read_only(settings.data_dir) as con:

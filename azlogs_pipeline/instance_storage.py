@@ -14,7 +14,7 @@ committed event through a killed process (kill -9, an OOM kill): the commit is i
 which the next connection replays. Only a power loss or an OS crash may lose the last commits
 (never corrupting the file); what needs building is read from the lake, not from these records,
 so such a loss rebuilds nothing wrongly and loses no data. Readers (webserver, daemon) see every
-commit at once, as before. `runner.instance_yaml` names this class in the instance's dagster.yaml.
+commit at once, as before. `instance.instance_yaml` names this class in the instance's dagster.yaml.
 """
 
 import os

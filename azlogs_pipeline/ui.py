@@ -19,15 +19,11 @@ from pathlib import Path
 
 from azlogs_pipeline.config import load_local_tool, load_settings
 from azlogs_pipeline.demo import HUB, publish_a_day
+from azlogs_pipeline.instance import dagster_home, open_instance
 from azlogs_pipeline.local import stack
 from azlogs_pipeline.local.processes import free_port
 from azlogs_pipeline.local.session import Interrupted, Session
-from azlogs_pipeline.runner import (
-    dagster_home,
-    drain_all,
-    open_instance,
-    register_eventhub_partitions,
-)
+from azlogs_pipeline.runner import drain_all, register_eventhub_partitions
 from azlogs_pipeline.stopping import exit_now
 
 UI_DIR = Path(".azlogs-stack/ui")

@@ -32,6 +32,7 @@ from dagster import DagsterInstance
 from azlogs_pipeline.assets.ingest import PROGRESS_LOGGER
 from azlogs_pipeline.config import load_data_dir, load_settings
 from azlogs_pipeline.ingest.drain import DrainProgress
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.runner import (
     ALERTS_FLAG,
     BuildRun,
@@ -39,7 +40,6 @@ from azlogs_pipeline.runner import (
     build_pending,
     deliver_alerts_run,
     drain_one,
-    open_instance,
     write_reports_run,
 )
 from azlogs_pipeline.stopping import exit_now

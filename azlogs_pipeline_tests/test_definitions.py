@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from azlogs_pipeline.definitions import defs
-from azlogs_pipeline.runner import dagster_home
+from azlogs_pipeline.instance import dagster_home
 
 
 def test_definitions_validate_and_hold_the_drain_asset() -> None:

@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 from dagster._core.events.log import EventLogEntry
 
+from azlogs_pipeline.instance import dagster_home
 from azlogs_pipeline.instance_storage import LakeSqliteEventLogStorage
-from azlogs_pipeline.runner import dagster_home
 
 HOURS = dg.HourlyPartitionsDefinition(start_date="2026-11-01-00:00")
 

@@ -33,7 +33,8 @@ Yaml = Callable[[Path], str]
 def build(data_dir: Path, home: Path, yaml: Yaml) -> tuple[float, int, int, bool]:
     """`build_pending` on an instance in `home` written by `yaml`: (seconds, runs, events, ok)."""
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import build_pending, lake_plan, open_instance
+    from azlogs_pipeline.instance import open_instance
+    from azlogs_pipeline.runner import build_pending, lake_plan
 
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text(yaml(home))
@@ -63,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("AZLOGS_PARTITION_START", START.strftime("%Y-%m-%d"))
     from azlogs_pipeline.config import DagsterPostgres
-    from azlogs_pipeline.runner import PROJECT_DAGSTER_YAML, instance_yaml
+    from azlogs_pipeline.instance import PROJECT_DAGSTER_YAML, instance_yaml
 
     storages: dict[str, Yaml] = {
         "Dagster's SQLite storage (baseline)": lambda _home: PROJECT_DAGSTER_YAML.read_text(),

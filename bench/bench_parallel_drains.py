@@ -23,10 +23,11 @@ sys.path.insert(0, str(ROOT))
 from azure.eventhub import EventData, EventHubProducerClient  # noqa: E402
 
 from azlogs_pipeline.config import load_drain_parallelism, load_settings  # noqa: E402
+from azlogs_pipeline.instance import open_instance  # noqa: E402
 from azlogs_pipeline.local import stack  # noqa: E402
 from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
 from azlogs_pipeline.local.processes import free_port  # noqa: E402
-from azlogs_pipeline.runner import drain_all, open_instance  # noqa: E402
+from azlogs_pipeline.runner import drain_all  # noqa: E402
 
 HUB = "bench"
 PARTITIONS = 4

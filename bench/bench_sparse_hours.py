@@ -48,7 +48,8 @@ def land(data_dir: Path, records: int, hours: int) -> int:
 def build(data_dir: Path) -> tuple[float, int, int, bool]:
     """`build_pending` from scratch: (seconds, runs, table hours built, all succeeded)."""
     from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.runner import build_pending, lake_plan, open_instance
+    from azlogs_pipeline.instance import open_instance
+    from azlogs_pipeline.runner import build_pending, lake_plan
 
     settings = load_settings(
         {

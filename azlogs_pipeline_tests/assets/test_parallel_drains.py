@@ -12,13 +12,9 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.lake.paths import lake_root
-from azlogs_pipeline.runner import (
-    drain_all,
-    drain_one,
-    open_instance,
-    register_eventhub_partitions,
-)
+from azlogs_pipeline.runner import drain_all, drain_one, register_eventhub_partitions
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment

@@ -16,9 +16,9 @@ import dagster as dg
 import orjson
 import psutil
 
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.lake.paths import raw_root, tables_root
 from azlogs_pipeline.lake.read_only import connect_read_only
-from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment

@@ -16,9 +16,9 @@ import pytest
 
 from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.automation import hourly_drain_schedule
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.sensors import lake_sensor_tick, launch, requested_range
 from azlogs_pipeline_tests.fixtures.stack import LocalStack

@@ -10,8 +10,8 @@ import pytest
 
 from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS
 from azlogs_pipeline.automation import hourly_drain_schedule
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline.runner import open_instance
 from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 

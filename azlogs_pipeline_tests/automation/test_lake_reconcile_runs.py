@@ -16,9 +16,10 @@ import pytest
 
 from azlogs_pipeline.cli import main
 from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.lake.paths import raw_hour_dir
 from azlogs_pipeline.lake.read_only import connect_read_only
-from azlogs_pipeline.runner import build_pending, drain_all, lake_plan, open_instance
+from azlogs_pipeline.runner import build_pending, drain_all, lake_plan
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.stack import LocalStack
 from azlogs_pipeline_tests.ingest.test_drain import checkpoint_of
@@ -27,7 +28,7 @@ from azlogs_pipeline_tests.normalize.raw_fixtures import write_raw
 HUB = "adlogs"
 KILLED_AFTER_DRAIN = (
     "import os, signal; from azlogs_pipeline.config import load_settings; "
-    "from azlogs_pipeline.runner import drain_all, open_instance; "
+    "from azlogs_pipeline.instance import open_instance; from azlogs_pipeline.runner import drain_all; "
     "settings = load_settings(); instance = open_instance(settings.data_dir).__enter__(); "
     "assert all(run.success for run in drain_all(instance, settings)); "
     "os.kill(os.getpid(), signal.SIGKILL)"  # what `azlogs run` does first, then kill -9

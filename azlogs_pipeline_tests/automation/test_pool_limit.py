@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from azlogs_pipeline.assets.ingest import raw_events
-from azlogs_pipeline.runner import ensure_pool_limit, open_instance
+from azlogs_pipeline.instance import ensure_pool_limit, open_instance
 
 
 def _limits(instance) -> dict[str, int]:  # type: ignore[no-untyped-def]

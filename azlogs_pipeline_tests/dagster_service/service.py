@@ -20,8 +20,8 @@ from typing import Any
 import dagster as dg
 import requests
 
+from azlogs_pipeline.instance import instance_yaml
 from azlogs_pipeline.local.processes import free_port, stop_process, tail, wait_for_port
-from azlogs_pipeline.runner import instance_yaml
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 180.0

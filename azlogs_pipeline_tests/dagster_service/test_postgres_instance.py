@@ -12,8 +12,9 @@ import pytest
 from dagster_postgres import PostgresRunStorage
 
 from azlogs_pipeline.config import load_settings
+from azlogs_pipeline.instance import open_instance
 from azlogs_pipeline.lake.read_only import connect_read_only
-from azlogs_pipeline.runner import build_pending, drain_all, lake_plan, open_instance
+from azlogs_pipeline.runner import build_pending, drain_all, lake_plan
 from azlogs_pipeline_tests.dagster_service.postgres import PostgresServer, running_postgres
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies

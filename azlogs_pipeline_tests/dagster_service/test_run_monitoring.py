@@ -12,8 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from azlogs_pipeline.instance import instance_yaml
 from azlogs_pipeline.local.processes import stop_process
-from azlogs_pipeline.runner import instance_yaml
 
 pytestmark = pytest.mark.integration
 
