@@ -6,6 +6,8 @@ partition of the emulator (run in its own process, as a real service would be), 
 - azlogs: `drain_partition` (bounded batches, atomic Parquet, blob checkpoints), in a child process;
 - baseline: what a quick hand-written shipper does: the SDK's receive callback, `json.loads`,
   pandas to Parquet and a blob checkpoint per batch, in a child process.
+- ceiling: the SDK's receive callback taking each event's bytes and discarding them (how fast
+  this machine delivers events to any SDK consumer at all), in a child process.
 
 Prints records/s, MB/s and peak RSS for both, and the ratio (issue 10's target: at least 2x).
 
@@ -100,6 +102,36 @@ print(json.dumps({"seconds": elapsed, "records": state["records"], "bytes": stat
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "cpu": cpu() - cpu0}))
 """
+
+
+DISCARD = """
+import json, os, resource, sys, threading, time
+from azure.eventhub import EventHubConsumerClient
+events = int(sys.argv[1])
+client = EventHubConsumerClient.from_connection_string(
+    os.environ["AZLOGS_EVENTHUB_CONNECTION_STRING"], consumer_group="$Default", eventhub_name="bench")
+state = {"events": 0, "bytes": 0}
+done = threading.Event()
+def on_batch(ctx, batch):
+    if not batch:
+        done.set(); return
+    for event in batch:
+        state["bytes"] += len(next(event.body))
+    state["events"] += len(batch)
+    if state["events"] >= events:
+        done.set()
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+started, cpu0 = time.monotonic(), cpu()
+worker = threading.Thread(target=client.receive_batch, kwargs=dict(
+    on_event_batch=on_batch, starting_position="-1", max_batch_size=100, max_wait_time=3,
+    partition_id="0"), daemon=True)
+worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
+print(json.dumps({"seconds": elapsed, "records": state["events"] * %d, "bytes": state["bytes"],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu": cpu() - cpu0}))
+"""
+"""The ceiling: the SDK's receive callback taking each event's bytes and nothing else (no parse,
+no write, no checkpoint), on the same partition as the drain."""
 
 
 def realistic_bodies(count: int) -> list[bytes]:
@@ -237,6 +269,7 @@ def main() -> None:
                 ),
                 "AZLOGS_DATA_DIR": str(work / "data"),
             }
+            ceiling = child(DISCARD % RECORDS_PER_EVENT, env, str(events))
             ours = child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"}, "0")
             assert ours["records"] == events * RECORDS_PER_EVENT and ours["lag"] == 0, ours
             (work / "baseline").mkdir()
@@ -264,6 +297,8 @@ def main() -> None:
         finally:
             stop_process(emulator.pid)
             stop_process(blob.pid)
+    print(line("ceiling", ceiling) + " (SDK receive, bytes discarded)")
+    print(f"  (CPU time of the discarding consumer: {per_record(ceiling)} per record)")
     print(line("azlogs", ours))
     print(f"  (CPU time of the drain process: {ours['cpu']:.1f} s, {per_record(ours)} per record)")
     print(line("baseline", base))
@@ -272,6 +307,10 @@ def main() -> None:
     )
     ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
     print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
+    reach = (ceiling["records"] / ceiling["seconds"]) / (base["records"] / base["seconds"])
+    print(
+        f"the ceiling is {reach:.1f}x the baseline: no SDK consumer drains faster on this machine"
+    )
     if parallel:
         records, seconds = parallel
         print(
