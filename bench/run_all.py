@@ -15,6 +15,7 @@ BENCHES = [
     "bench_normalize.py",
     "bench_lake_azure.py",
     "bench_detections.py",
+    "bench_catalog_refresh.py",
 ]
 
 
