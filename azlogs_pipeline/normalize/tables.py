@@ -2,7 +2,9 @@
 
 Each table is one SQL file, `normalize/sql/<table>.sql`: a single SELECT over a relation named
 `raw_hour` (the raw-lake columns, already restricted to the table's categories and to one
-event-time hour) that returns the table's rows, deduplicated.
+event-time hour) that returns the table's rows, deduplicated. Column lists several tables share
+are written once, in `normalize/sql/_<fragment>.sql`, and stand in a table's file as
+`{<fragment>}` (see FRAGMENTS); `TableSpec.sql()` gives the statement with them filled in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from azlogs_pipeline.sql_files import read_sql
 from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES, SIGNIN_CATEGORIES
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
+FRAGMENTS: tuple[str, ...] = ("envelope_columns", "risk_event_columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +48,20 @@ class TableSpec:
         return f"{self.name}.sql"
 
     def sql(self) -> str:
-        """The table's SELECT statement; raises FileNotFoundError naming the file if missing."""
-        return read_sql(SQL_PACKAGE, self.sql_file)
+        """The table's SELECT statement, its `{fragment}`s filled in; raises FileNotFoundError
+        naming the file if missing."""
+        statement = read_sql(SQL_PACKAGE, self.sql_file)
+        for name in FRAGMENTS:
+            statement = statement.replace(f"{{{name}}}", fragment_sql(name))
+        return statement
+
+
+def fragment_sql(name: str) -> str:
+    """The column list in `normalize/sql/_<name>.sql`, without its leading comment lines."""
+    lines = read_sql(SQL_PACKAGE, f"_{name}.sql").splitlines()
+    while lines and lines[0].startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
 
 
 def macros_sql() -> str:

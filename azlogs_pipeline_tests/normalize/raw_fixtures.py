@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-import azlogs_pipeline.normalize
 from azlogs_pipeline.ingest.batch import FlushSummary, RawBatchWriter
 from azlogs_pipeline.lake.paths import raw_root, safe_name
 from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
@@ -27,7 +26,6 @@ DEFAULT_HUB = "insights-logs-test"
 DEFAULT_PARTITION = "0"
 DEFAULT_ENQUEUED = datetime(2025, 3, 1, 12, 5, tzinfo=UTC)
 INGESTED_AT = datetime(2025, 3, 1, 12, 6, tzinfo=UTC)
-SQL_DIR = Path(azlogs_pipeline.normalize.__file__).parent / "sql"
 
 
 def utc(*parts: int) -> datetime:
@@ -87,10 +85,11 @@ def build_rows(data_dir: Path, table: str, hour: datetime) -> list[dict[str, Any
 def run_table_sql(
     table: str, data_dir: Path | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """`normalize/sql/<table>.sql` run directly over every raw file under `data_dir` (over zero
-    records without one), in a session whose time zone is not UTC (results must not depend on
-    it): the result's column names and its rows."""
+    """`normalize/sql/<table>.sql` (its fragments filled in, `TableSpec.sql`) run directly over
+    every raw file under `data_dir` (over zero records without one), in a session whose time zone
+    is not UTC (results must not depend on it): the result's column names and its rows."""
     from azlogs_pipeline.normalize.hour import connect
+    from azlogs_pipeline.normalize.tables import table_spec
 
     con = connect("America/New_York")
     if data_dir is None:
@@ -100,7 +99,7 @@ def run_table_sql(
         con.execute(
             f"CREATE VIEW raw_hour AS SELECT * FROM read_parquet('{glob}', hive_partitioning = false)"
         )
-    cursor = con.execute((SQL_DIR / f"{table}.sql").read_text())
+    cursor = con.execute(table_spec(table).sql())
     names = [column[0] for column in cursor.description]
     return names, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -126,3 +126,18 @@ CREATE OR REPLACE MACRO with_decoded_properties_and_identity(record) AS
             )
         ELSE record
     END;
+
+-- The first landed copies of `raw` (a relation such as `raw_hour`) with the record parsed ONCE
+-- into each of its two shapes: `j`, the diagnostic-setting shape (`camel`, a json_transform
+-- structure, read with parse_record) and `p`, its `properties`; `lp`, the Log-Analytics shape
+-- (`pascal`), parsed only for records that may have PascalCase keys (NULL otherwise).
+-- Use: `FROM record_shapes(raw_hour, '{...camelCase structure...}', '{...PascalCase...}')`.
+CREATE OR REPLACE MACRO record_shapes(raw, camel, pascal) AS TABLE
+    SELECT *, j.properties AS p
+    FROM (
+        SELECT
+            r.*,
+            parse_record(r.record, camel) AS j,
+            CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, pascal) END AS lp
+        FROM first_landed_copies(raw) AS r
+    );

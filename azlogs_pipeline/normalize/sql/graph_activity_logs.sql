@@ -17,10 +17,9 @@
 -- response_size_bytes, duration_ms: a number or a numeric string ("828", "14.2187"), rounded.
 -- IP addresses stay text (IPv6, CIDR, redacted `.XXX`); the "no address" placeholders are NULL.
 -- scopes, roles and wids as sent: space- or comma-separated text.
-WITH parsed AS (
-    SELECT
-        r.*,
-        parse_record(r.record, '{
+WITH fields AS (
+    SELECT *
+    FROM record_shapes(raw_hour, '{
             "resultSignature": "VARCHAR", "durationMs": "VARCHAR",
             "callerIpAddress": "VARCHAR", "location": "VARCHAR", "correlationId": "VARCHAR",
             "properties": {
@@ -33,8 +32,7 @@ WITH parsed AS (
                 "wids": "VARCHAR", "clientAuthMethod": "VARCHAR", "identityProvider": "VARCHAR",
                 "location": "VARCHAR", "correlationId": "VARCHAR"
             }
-        }') AS j,
-        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+        }', '{
             "RequestId": "VARCHAR", "OperationId": "VARCHAR", "ClientRequestId": "VARCHAR",
             "ApiVersion": "VARCHAR", "RequestMethod": "VARCHAR", "RequestUri": "VARCHAR",
             "ResponseStatusCode": "VARCHAR", "ResponseSizeBytes": "VARCHAR",
@@ -43,12 +41,7 @@ WITH parsed AS (
             "SignInActivityId": "VARCHAR", "Scopes": "VARCHAR", "Roles": "VARCHAR",
             "Wids": "VARCHAR", "ClientAuthMethod": "VARCHAR", "IdentityProvider": "VARCHAR",
             "Location": "VARCHAR", "CorrelationId": "VARCHAR"
-        }') END AS lp
-    FROM first_landed_copies(raw_hour) AS r
-),
-
-fields AS (
-    SELECT *, j.properties AS p FROM parsed
+        }')
 )
 
 SELECT
@@ -81,14 +74,6 @@ SELECT
     nullif(coalesce(p.clientAuthMethod, lp.ClientAuthMethod), '') AS client_auth_method,
     nullif(coalesce(p.identityProvider, lp.IdentityProvider), '') AS identity_provider,
     nullif(coalesce(p.location, lp.Location, j.location), '') AS location,
-    event_time_source,
-    operation_name,
-    category,
-    tenant_id,
-    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
+    {envelope_columns}
 FROM fields
 ORDER BY event_time, record_id

@@ -15,10 +15,9 @@
 -- event_time is the raw lake's: properties.riskLastUpdatedDateTime, else `time`, else enqueued.
 -- risk_last_updated_time: any Entra time format, in UTC; outside 1970..2999 (such as the
 -- 0001-01-01 "unset" sentinel) is NULL.
-WITH parsed AS (
-    SELECT
-        r.*,
-        parse_record(r.record, '{
+WITH fields AS (
+    SELECT *
+    FROM record_shapes(raw_hour, '{
             "correlationId": "VARCHAR",
             "properties": {
                 "id": "VARCHAR", "servicePrincipalId": "VARCHAR", "appId": "VARCHAR",
@@ -28,20 +27,14 @@ WITH parsed AS (
                 "accountEnabled": "VARCHAR", "isProcessing": "VARCHAR",
                 "riskLastUpdatedDateTime": "VARCHAR", "correlationId": "VARCHAR"
             }
-        }') AS j,
-        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+        }', '{
             "Id": "VARCHAR", "ServicePrincipalId": "VARCHAR", "AppId": "VARCHAR",
             "DisplayName": "VARCHAR", "ServicePrincipalDisplayName": "VARCHAR",
             "ServicePrincipalType": "VARCHAR", "RiskLevel": "VARCHAR", "RiskState": "VARCHAR",
             "RiskDetail": "VARCHAR", "IsEnabled": "VARCHAR", "AccountEnabled": "VARCHAR",
             "IsProcessing": "VARCHAR", "RiskLastUpdatedDateTime": "VARCHAR",
             "CorrelationId": "VARCHAR"
-        }') END AS lp
-    FROM first_landed_copies(raw_hour) AS r
-),
-
-fields AS (
-    SELECT *, j.properties AS p FROM parsed
+        }')
 )
 
 SELECT
@@ -64,14 +57,6 @@ SELECT
     TRY_CAST(coalesce(p.isProcessing, lp.IsProcessing) AS BOOLEAN) AS is_processing,
     entra_time(coalesce(p.riskLastUpdatedDateTime, lp.RiskLastUpdatedDateTime))
         AS risk_last_updated_time,
-    event_time_source,
-    operation_name,
-    category,
-    tenant_id,
-    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
+    {envelope_columns}
 FROM fields
 ORDER BY event_time, record_id

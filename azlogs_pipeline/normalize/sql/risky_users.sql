@@ -14,10 +14,9 @@
 -- event_time is the raw lake's: properties.riskLastUpdatedDateTime, else `time`, else enqueued.
 -- risk_last_updated_time: any Entra time format, in UTC; outside 1970..2999 (such as the
 -- 0001-01-01 "unset" sentinel) is NULL.
-WITH parsed AS (
-    SELECT
-        r.*,
-        parse_record(r.record, '{
+WITH fields AS (
+    SELECT *
+    FROM record_shapes(raw_hour, '{
             "correlationId": "VARCHAR",
             "properties": {
                 "id": "VARCHAR", "userId": "VARCHAR", "userPrincipalName": "VARCHAR",
@@ -26,19 +25,13 @@ WITH parsed AS (
                 "isGuest": "VARCHAR", "riskLastUpdatedDateTime": "VARCHAR",
                 "correlationId": "VARCHAR"
             }
-        }') AS j,
-        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+        }', '{
             "Id": "VARCHAR", "UserId": "VARCHAR", "UserPrincipalName": "VARCHAR",
             "UserDisplayName": "VARCHAR", "RiskLevel": "VARCHAR", "RiskState": "VARCHAR",
             "RiskDetail": "VARCHAR", "IsDeleted": "VARCHAR", "IsProcessing": "VARCHAR",
             "IsGuest": "VARCHAR", "RiskLastUpdatedDateTime": "VARCHAR",
             "CorrelationId": "VARCHAR"
-        }') END AS lp
-    FROM first_landed_copies(raw_hour) AS r
-),
-
-fields AS (
-    SELECT *, j.properties AS p FROM parsed
+        }')
 )
 
 SELECT
@@ -55,14 +48,6 @@ SELECT
     TRY_CAST(coalesce(p.isGuest, lp.IsGuest) AS BOOLEAN) AS is_guest,
     entra_time(coalesce(p.riskLastUpdatedDateTime, lp.RiskLastUpdatedDateTime))
         AS risk_last_updated_time,
-    event_time_source,
-    operation_name,
-    category,
-    tenant_id,
-    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
+    {envelope_columns}
 FROM fields
 ORDER BY event_time, record_id

@@ -16,10 +16,9 @@
 -- the 0001-01-01 "unset" sentinel) is NULL. IP addresses stay text (IPv6, CIDR, redacted `.XXX`);
 -- the "no address" placeholders are NULL. additionalInfo is JSON, often JSON-encoded inside a
 -- string: decoded; invalid is NULL. keyIds (the credentials involved) is a JSON list, likewise.
-WITH parsed AS (
-    SELECT
-        r.*,
-        parse_record(r.record, '{
+WITH fields AS (
+    SELECT *
+    FROM record_shapes(raw_hour, '{
             "correlationId": "VARCHAR",
             "properties": {
                 "id": "VARCHAR", "detectedDateTime": "VARCHAR", "lastUpdatedDateTime": "VARCHAR",
@@ -33,8 +32,7 @@ WITH parsed AS (
                 "requestId": "VARCHAR", "tokenIssuerType": "VARCHAR",
                 "additionalInfo": "VARCHAR", "keyIds": "VARCHAR", "correlationId": "VARCHAR"
             }
-        }') AS j,
-        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+        }', '{
             "Id": "VARCHAR", "DetectedDateTime": "VARCHAR", "LastUpdatedDateTime": "VARCHAR",
             "ServicePrincipalId": "VARCHAR", "AppId": "VARCHAR",
             "ServicePrincipalDisplayName": "VARCHAR",
@@ -43,21 +41,19 @@ WITH parsed AS (
             "Activity": "VARCHAR", "Source": "VARCHAR", "IpAddress": "VARCHAR",
             "Location": "VARCHAR", "RequestId": "VARCHAR", "TokenIssuerType": "VARCHAR",
             "AdditionalInfo": "VARCHAR", "KeyIds": "VARCHAR", "CorrelationId": "VARCHAR"
-        }') END AS lp
-    FROM first_landed_copies(raw_hour) AS r
+        }')
 ),
 
-fields AS (
+located AS (
     SELECT
         *,
-        j.properties AS p,
         -- The PascalCase `Location` (JSON text) is decoded only when the camelCase one is absent.
         CASE
             WHEN j.properties.location.countryOrRegion IS NULL
                 AND j.properties.location.city IS NULL
                 THEN location_from_json_text(lp.Location)
         END AS pascal_location
-    FROM parsed
+    FROM fields
 )
 
 SELECT
@@ -70,32 +66,8 @@ SELECT
     nullif(coalesce(p.appId, lp.AppId), '') AS app_id,
     nullif(coalesce(p.servicePrincipalDisplayName, lp.ServicePrincipalDisplayName), '')
         AS service_principal_display_name,
-    nullif(coalesce(p.riskEventType, lp.RiskEventType, p.riskType, lp.RiskType), '')
-        AS risk_event_type,
-    nullif(coalesce(p.riskLevel, lp.RiskLevel), '') AS risk_level,
-    nullif(coalesce(p.riskState, lp.RiskState), '') AS risk_state,
-    nullif(coalesce(p.riskDetail, lp.RiskDetail), '') AS risk_detail,
-    nullif(coalesce(p.detectionTimingType, lp.DetectionTimingType), '') AS detection_timing_type,
-    nullif(coalesce(p.activity, lp.Activity), '') AS activity,
-    nullif(coalesce(p.source, lp.Source), '') AS source,
-    -- `IPAddress` is the twin of `IpAddress` (struct field names ignore case): read apart, rarely.
-    ip_address_text(coalesce(p.ipAddress, lp.IpAddress, record ->> '$.IPAddress')) AS ip_address,
-    nullif(coalesce(p.location.countryOrRegion, pascal_location.countryOrRegion), '')
-        AS location_country,
-    nullif(coalesce(p.location.city, pascal_location.city), '') AS location_city,
-    nullif(coalesce(p.location.state, pascal_location.state), '') AS location_state,
-    nullif(coalesce(p.requestId, lp.RequestId), '') AS request_id,
-    nullif(coalesce(p.tokenIssuerType, lp.TokenIssuerType), '') AS token_issuer_type,
-    json_or_null(coalesce(p.additionalInfo, lp.AdditionalInfo)) AS additional_info,
+    {risk_event_columns},
     json_or_null(coalesce(p.keyIds, lp.KeyIds)) AS key_ids,
-    event_time_source,
-    operation_name,
-    category,
-    tenant_id,
-    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
-FROM fields
+    {envelope_columns}
+FROM located
 ORDER BY event_time, record_id

@@ -15,10 +15,9 @@
 -- the 0001-01-01 "unset" sentinel) is NULL. IP addresses stay text (IPv6, CIDR, redacted `.XXX`);
 -- the "no address" placeholders are NULL. additionalInfo is JSON, often JSON-encoded inside a
 -- string: decoded; invalid is NULL.
-WITH parsed AS (
-    SELECT
-        r.*,
-        parse_record(r.record, '{
+WITH fields AS (
+    SELECT *
+    FROM record_shapes(raw_hour, '{
             "correlationId": "VARCHAR",
             "properties": {
                 "id": "VARCHAR", "detectedDateTime": "VARCHAR", "lastUpdatedDateTime": "VARCHAR",
@@ -31,8 +30,7 @@ WITH parsed AS (
                 "requestId": "VARCHAR", "tokenIssuerType": "VARCHAR",
                 "additionalInfo": "VARCHAR", "correlationId": "VARCHAR"
             }
-        }') AS j,
-        CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, '{
+        }', '{
             "Id": "VARCHAR", "DetectedDateTime": "VARCHAR", "LastUpdatedDateTime": "VARCHAR",
             "UserId": "VARCHAR", "UserPrincipalName": "VARCHAR", "UserDisplayName": "VARCHAR",
             "RiskEventType": "VARCHAR", "RiskType": "VARCHAR", "RiskLevel": "VARCHAR",
@@ -40,21 +38,19 @@ WITH parsed AS (
             "Activity": "VARCHAR", "Source": "VARCHAR", "IpAddress": "VARCHAR",
             "Location": "VARCHAR", "RequestId": "VARCHAR", "TokenIssuerType": "VARCHAR",
             "AdditionalInfo": "VARCHAR", "CorrelationId": "VARCHAR"
-        }') END AS lp
-    FROM first_landed_copies(raw_hour) AS r
+        }')
 ),
 
-fields AS (
+located AS (
     SELECT
         *,
-        j.properties AS p,
         -- The PascalCase `Location` (JSON text) is decoded only when the camelCase one is absent.
         CASE
             WHEN j.properties.location.countryOrRegion IS NULL
                 AND j.properties.location.city IS NULL
                 THEN location_from_json_text(lp.Location)
         END AS pascal_location
-    FROM parsed
+    FROM fields
 )
 
 SELECT
@@ -66,31 +62,7 @@ SELECT
     nullif(coalesce(p.userId, lp.UserId), '') AS user_id,
     nullif(coalesce(p.userPrincipalName, lp.UserPrincipalName), '') AS user_principal_name,
     nullif(coalesce(p.userDisplayName, lp.UserDisplayName), '') AS user_display_name,
-    nullif(coalesce(p.riskEventType, lp.RiskEventType, p.riskType, lp.RiskType), '')
-        AS risk_event_type,
-    nullif(coalesce(p.riskLevel, lp.RiskLevel), '') AS risk_level,
-    nullif(coalesce(p.riskState, lp.RiskState), '') AS risk_state,
-    nullif(coalesce(p.riskDetail, lp.RiskDetail), '') AS risk_detail,
-    nullif(coalesce(p.detectionTimingType, lp.DetectionTimingType), '') AS detection_timing_type,
-    nullif(coalesce(p.activity, lp.Activity), '') AS activity,
-    nullif(coalesce(p.source, lp.Source), '') AS source,
-    -- `IPAddress` is the twin of `IpAddress` (struct field names ignore case): read apart, rarely.
-    ip_address_text(coalesce(p.ipAddress, lp.IpAddress, record ->> '$.IPAddress')) AS ip_address,
-    nullif(coalesce(p.location.countryOrRegion, pascal_location.countryOrRegion), '')
-        AS location_country,
-    nullif(coalesce(p.location.city, pascal_location.city), '') AS location_city,
-    nullif(coalesce(p.location.state, pascal_location.state), '') AS location_state,
-    nullif(coalesce(p.requestId, lp.RequestId), '') AS request_id,
-    nullif(coalesce(p.tokenIssuerType, lp.TokenIssuerType), '') AS token_issuer_type,
-    json_or_null(coalesce(p.additionalInfo, lp.AdditionalInfo)) AS additional_info,
-    event_time_source,
-    operation_name,
-    category,
-    tenant_id,
-    nullif(coalesce(j.correlationId, p.correlationId, lp.CorrelationId), '') AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
-FROM fields
+    {risk_event_columns},
+    {envelope_columns}
+FROM located
 ORDER BY event_time, record_id
