@@ -46,3 +46,31 @@ CREATE OR REPLACE MACRO json_field(v, path) AS
 -- The first modified property named `name` of an audit record (NULL when there is none).
 CREATE OR REPLACE MACRO modified_property(props, name) AS
     list_filter(coalesce(props, []), lambda m: m.display_name = name)[1];
+
+-- The detection rows of `findings` (a relation of findings with columns detection, severity,
+-- entity, entity_type, user_id, window_start, window_end, records, ip (its one IP, or NULL),
+-- description and record_ids), in the summary's column order: directory_detections and
+-- feed_detections end with it. The detection id is the md5 of the detection, its entity, its
+-- window and its last record id.
+-- Use: `SELECT * FROM detection_rows(findings)`.
+CREATE OR REPLACE MACRO detection_rows(findings) AS TABLE
+    SELECT
+        w.window_start AS hour,
+        md5(concat_ws('|', f.detection, f.entity, epoch_us(f.window_start)::VARCHAR,
+                      epoch_us(f.window_end)::VARCHAR, f.record_ids[-1])) AS detection_id,
+        f.detection,
+        f.severity,
+        f.entity,
+        f.entity_type,
+        f.user_id,
+        f.window_start,
+        f.window_end,
+        f.records::BIGINT AS records,
+        CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_users,
+        CASE WHEN f.ip IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_ips,
+        0::BIGINT AS distinct_countries,
+        []::VARCHAR[] AS countries,
+        CASE WHEN f.ip IS NULL THEN []::VARCHAR[] ELSE [f.ip] END AS ip_addresses,
+        f.description,
+        f.record_ids
+    FROM query_table(findings) AS f, summary_window AS w;

@@ -91,23 +91,4 @@ findings AS (
     UNION ALL BY NAME SELECT * FROM went_silent
 )
 
-SELECT
-    p.window_start AS hour,
-    md5(concat_ws('|', f.detection, f.entity, epoch_us(f.window_start)::VARCHAR,
-                  epoch_us(f.window_end)::VARCHAR, f.record_ids[-1])) AS detection_id,
-    f.detection,
-    f.severity,
-    f.entity,
-    f.entity_type,
-    f.user_id,
-    f.window_start,
-    f.window_end,
-    f.records::BIGINT AS records,
-    CASE WHEN f.user_id IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_users,
-    CASE WHEN f.ip IS NULL THEN 0 ELSE 1 END::BIGINT AS distinct_ips,
-    0::BIGINT AS distinct_countries,
-    []::VARCHAR[] AS countries,
-    CASE WHEN f.ip IS NULL THEN []::VARCHAR[] ELSE [f.ip] END AS ip_addresses,
-    f.description,
-    f.record_ids
-FROM findings AS f, params AS p
+SELECT * FROM detection_rows(findings)
