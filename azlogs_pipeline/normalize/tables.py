@@ -17,7 +17,11 @@ from azlogs_pipeline.sql_files import read_sql
 from azlogs_pipeline.vocabulary import ACTIVITY_LOG_CATEGORIES, SIGNIN_CATEGORIES
 
 SQL_PACKAGE = "azlogs_pipeline.normalize"
-FRAGMENTS: tuple[str, ...] = ("envelope_columns", "risk_event_columns")
+FRAGMENTS: tuple[str, ...] = (
+    "envelope_columns",
+    "risk_event_columns",
+    "directory_envelope_columns",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,3 +141,17 @@ CREATE OR REPLACE MACRO record_shapes(raw, camel, pascal) AS TABLE
             CASE WHEN may_have_pascal_keys(r.record) THEN json_transform(r.record, pascal) END AS lp
         FROM first_landed_copies(raw) AS r
     );
+
+-- The first landed copies of `raw` (a relation such as `raw_hour`; the raw-lake columns but the
+-- record text) with the record parsed ONCE into `structure` (a json_transform structure, read
+-- with parse_record): `j`, and `p`, its `properties`. For the tables of one record shape.
+-- Use: `FROM properties_shape(raw_hour, '{...structure...}')`.
+CREATE OR REPLACE MACRO properties_shape(raw, structure) AS TABLE
+    SELECT *, j.properties AS p
+    FROM (
+        SELECT
+            r.record_id, r.event_time, r.category, r.tenant_id,
+            r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
+            parse_record(r.record, structure) AS j
+        FROM first_landed_copies(raw) AS r
+    );

@@ -13,13 +13,11 @@
 -- Dedupe: one row per record_id (exact duplicates from publishing retries and re-drains); the
 -- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index)
 -- (`first_landed_copies`, in _macros.sql, before parsing).
-WITH parsed AS (
-    SELECT
-        r.record_id, r.event_time, r.category, r.tenant_id,
-        r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
-        parse_record(
-            r.record,
+WITH deduped AS (
+    -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
+    SELECT *
+    FROM properties_shape(
+            raw_hour,
             '{
               "correlationId": "VARCHAR", "callerIpAddress": "VARCHAR",
               "properties": {
@@ -40,12 +38,7 @@ WITH parsed AS (
                 }],
                 "additionalDetails": [{"key": "VARCHAR", "value": "VARCHAR"}]
               }
-            }') AS j
-    FROM first_landed_copies(raw_hour) AS r
-),
-
-deduped AS (
-    SELECT *, j.properties AS p FROM parsed
+            }')
 )
 
 SELECT
@@ -82,11 +75,5 @@ SELECT
         lambda m: {'target_id': t.id, 'display_name': m.displayName,
                    'old_value': m.oldValue, 'new_value': m.newValue}))) AS modified_properties,
     p.additionalDetails AS additional_details,
-    record_id,
-    tenant_id,
-    coalesce(p.correlationId, j.correlationId) AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
+    {directory_envelope_columns}
 FROM deduped

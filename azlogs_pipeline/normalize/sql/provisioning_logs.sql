@@ -17,13 +17,11 @@
 -- Dedupe: one row per record_id (exact duplicates from publishing retries and re-drains); the
 -- first delivery wins: lowest (sequence_number, eventhub, partition_id, record_index)
 -- (`first_landed_copies`, in _macros.sql, before parsing).
-WITH parsed AS (
-    SELECT
-        r.record_id, r.event_time, r.category, r.tenant_id,
-        r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
-        parse_record(
-            r.record,
+WITH deduped AS (
+    -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
+    SELECT *
+    FROM properties_shape(
+            raw_hour,
             '{
               "correlationId": "VARCHAR", "resultType": "VARCHAR", "durationMs": "VARCHAR",
               "properties": {
@@ -43,12 +41,7 @@ WITH parsed AS (
                 "targetSystem": "VARCHAR", "sourceIdentity": "VARCHAR",
                 "targetIdentity": "VARCHAR", "initiatedBy": "VARCHAR"
               }
-            }') AS j
-    FROM first_landed_copies(raw_hour) AS r
-),
-
-deduped AS (
-    SELECT *, j.properties AS p FROM parsed
+            }')
 ),
 
 identities AS (
@@ -107,11 +100,5 @@ SELECT
     -- The first duration that parses as a number (either may be a string such as "14.2187").
     coalesce(TRY_CAST(TRY_CAST(p.durationInMilliseconds AS DOUBLE) AS BIGINT),
              TRY_CAST(TRY_CAST(j.durationMs AS DOUBLE) AS BIGINT)) AS duration_ms,
-    record_id,
-    tenant_id,
-    coalesce(p.correlationId, j.correlationId) AS correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time
+    {directory_envelope_columns}
 FROM identities
