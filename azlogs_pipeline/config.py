@@ -114,11 +114,12 @@ class EventHubSettings:
         return self.connection_string is None
 
 
-@dataclass(frozen=True)
-class StorageSettings:
-    """The storage account and container that hold checkpoints and ownership blobs."""
+@dataclass(frozen=True, kw_only=True)
+class StorageCredentials:
+    """How to reach a storage account: a connection string, a name and key, or (neither given)
+    Entra ID at `account_url`. Keyword-only, so the settings built on it keep their own
+    positional fields."""
 
-    container: str = DEFAULT_CONTAINER
     connection_string: Secret | None = None
     account_name: str | None = None
     account_key: Secret | None = None
@@ -127,6 +128,13 @@ class StorageSettings:
     @property
     def uses_entra_id(self) -> bool:
         return self.connection_string is None and self.account_key is None
+
+
+@dataclass(frozen=True)
+class StorageSettings(StorageCredentials):
+    """The storage account and container that hold checkpoints and ownership blobs."""
+
+    container: str = DEFAULT_CONTAINER
 
 
 @dataclass(frozen=True)
@@ -548,7 +556,7 @@ _LAKE_PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9_.=-]{1,255}$")
 
 
 @dataclass(frozen=True)
-class LakeSettings:
+class LakeSettings(StorageCredentials):
     """The lake in Azure Storage (``AZLOGS_LAKE_URL``): container, prefix and credentials.
 
     Credentials are the lake's own (``AZLOGS_LAKE_CONNECTION_STRING`` or ``AZLOGS_LAKE_ACCOUNT_URL``
@@ -557,14 +565,6 @@ class LakeSettings:
     url: str
     container: str
     prefix: str
-    connection_string: Secret | None = None
-    account_name: str | None = None
-    account_key: Secret | None = None
-    account_url: str | None = None
-
-    @property
-    def uses_entra_id(self) -> bool:
-        return self.connection_string is None and self.account_key is None
 
 
 def _lake_location(url: str) -> tuple[str, str, str | None, str | None]:
