@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from azlogs_pipeline.lake.parquet import open_parquet
 from azlogs_pipeline.lake.paths import hour_key
 from azlogs_pipeline.normalize.contract import missing_columns
-from azlogs_pipeline.normalize.hour import HourResult
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.normalize.hour import HourResult, table_schema
 
 KEY_COLUMNS = ("record_id", "event_time")
 
@@ -32,7 +31,7 @@ def inspect_table_hours(results: Sequence[HourResult]) -> TableFindings:
     nulls = 0
     for result in results:
         if result.path is None:
-            absent.update(missing_columns(table, table_schemas()[table].names))
+            absent.update(missing_columns(table, table_schema(table).names))
             continue
         written = open_parquet(result.path)
         absent.update(missing_columns(table, written.schema_arrow.names))

@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -116,8 +117,10 @@ def build_hours(
     return built
 
 
+@cache
 def table_schema(table: str) -> pa.Schema:
-    """The Arrow schema of a table's rows (its SQL run over zero raw records)."""
+    """The Arrow schema of a table's rows (its SQL run over zero raw records), computed once per
+    process and table: a summary build asks only for the tables it reads."""
     spec = table_spec(table)
     with connect() as con:
         _register_raw(con, [], None)

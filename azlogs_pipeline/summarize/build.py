@@ -44,7 +44,7 @@ from azlogs_pipeline.lake.paths import (
 )
 from azlogs_pipeline.lake.sessions import build_session, query_arrow
 from azlogs_pipeline.lake.storage import LakePath
-from azlogs_pipeline.normalize.schemas import table_schemas
+from azlogs_pipeline.normalize.hour import table_schema
 from azlogs_pipeline.normalize.tables import macros_sql
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
 from azlogs_pipeline.summarize.inputs import RangeInputs, register_files
@@ -197,7 +197,7 @@ def build_summaries(
                 spec,
                 windows,
                 lambda moment: partition_key(spec, moment),
-                (lambda table: table_schemas()[table], summary_schema),
+                (table_schema, summary_schema),
             )
             stack.callback(inputs.close)
         return [
@@ -213,7 +213,7 @@ def summary_schema(name: str) -> pa.Schema:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     with connect() as con:
         for table in spec.tables:
-            register_files(con, table, [], table_schemas()[table])
+            register_files(con, table, [], table_schema(table))
         for upstream in spec.summaries:
             register_files(con, upstream, [], summary_schema(upstream))
         _register_parameters(con, epoch, epoch + timedelta(hours=1), epoch, DEFAULT_THRESHOLDS)
@@ -248,7 +248,7 @@ def _register_inputs(
     files = 0
     for table in spec.tables:
         found = table_hour_files(data_dir, table, lookback_start, window_end)
-        register_files(con, table, found, table_schemas()[table])
+        register_files(con, table, found, table_schema(table))
         files += len(found)
     for upstream in spec.summaries:
         found = summary_hour_files(data_dir, upstream, lookback_start, window_end)
