@@ -9,11 +9,11 @@ does them whether or not it builds anything itself.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from azlogs_pipeline.lake.parquet import write_bytes_atomic
 from azlogs_pipeline.lake.paths import owed_reports_file
 
 
@@ -41,9 +41,7 @@ def write_owed(data_dir: Path, owed: Owed) -> None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps({"days": list(owed.days), "alerts": owed.alerts}))
-    os.replace(temp, path)
+    write_bytes_atomic(path, json.dumps({"days": list(owed.days), "alerts": owed.alerts}).encode())
 
 
 def add_owed(data_dir: Path, days: Iterable[str], alerts: bool) -> Owed:
