@@ -55,12 +55,12 @@ def test_a_drain_after_six_hours_of_outage_rebuilds_each_hour_once(
     resources = {"azlogs": AzlogsSettings()}
 
     with open_instance(tmp_path) as instance:
-        tick = dg.build_schedule_context(
+        with dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=datetime(2026, 11, 20, 13, tzinfo=UTC),
             resources=resources,
-        )
-        drains = list(hourly_drain_schedule(tick))
+        ) as tick:
+            drains = list(hourly_drain_schedule(tick))
         assert sorted(r.partition_key for r in drains) == [f"{HUB}:0", f"{HUB}:1"]
         for request in drains:  # what the daemon launches for the tick
             assert dg.materialize(

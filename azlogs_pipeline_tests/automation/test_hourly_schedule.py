@@ -16,10 +16,10 @@ from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
 
 def evaluate(instance: dg.DagsterInstance, when: datetime) -> list[dg.RunRequest]:
-    context = dg.build_schedule_context(
+    with dg.build_schedule_context(
         instance=instance, scheduled_execution_time=when, resources={"azlogs": AzlogsSettings()}
-    )
-    return list(hourly_drain_schedule(context))
+    ) as context:
+        return list(hourly_drain_schedule(context))
 
 
 def test_each_tick_requests_one_drain_per_event_hub_partition(

@@ -26,10 +26,12 @@ def test_the_sensor_reads_the_lake_of_its_resource_and_writes_nothing(
     elsewhere.mkdir()
     only_a_data_dir(monkeypatch, elsewhere)  # the environment names another, empty data dir
     write_raw(lake, [{"category": "AuditLogs", "time": "2026-11-20T07:30:00Z"}], HOUR)
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(
             instance=instance, resources={"azlogs": AzlogsSettings(data_dir=str(lake))}
-        )
+        ) as context,
+    ):
         result = lake_hours_sensor(context)
     assert isinstance(result, dg.SensorResult)
     [request] = result.run_requests or []
