@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, cast
 
 import pytest
@@ -35,6 +36,22 @@ def bodies(events: list[EventData]) -> list[str]:
 
 def raw_body(event: EventData) -> bytes:
     return b"".join(cast(Iterable[bytes], event.body))
+
+
+@contextmanager
+def receiving(
+    client: EventHubConsumerClient, receive: Callable[..., None], **kwargs: Any
+) -> Iterator[None]:
+    """`receive(**kwargs)` (the client's receive or receive_batch) in a thread for the body of the
+    `with`; then the client is closed, and the receive must end."""
+    thread = threading.Thread(target=receive, kwargs=kwargs)
+    thread.start()
+    try:
+        yield
+    finally:
+        client.close()
+        thread.join(10)
+    assert not thread.is_alive(), "closing the client ends its receive"
 
 
 def enqueued(event: EventData) -> dt.datetime:
@@ -203,21 +220,17 @@ def test_latest_starts_after_existing_events(eventhubs_emulator: EventHubsEmulat
             received.append(event.body_as_str())
             got_new.set()
 
-    thread = threading.Thread(
-        target=client.receive,
-        kwargs={
-            "on_event": on_event,
-            "partition_id": "3",
-            "starting_position": "@latest",
-            "max_wait_time": 0.3,
-        },
-    )
-    thread.start()
-    assert attached.wait(10)
-    eventhubs_emulator.publish("adlogs", texts("new"), partition_id="3")
-    assert got_new.wait(10)
-    client.close()
-    thread.join(10)
+    with receiving(
+        client,
+        client.receive,
+        on_event=on_event,
+        partition_id="3",
+        starting_position="@latest",
+        max_wait_time=0.3,
+    ):
+        assert attached.wait(10)
+        eventhubs_emulator.publish("adlogs", texts("new"), partition_id="3")
+        assert got_new.wait(10)
     assert received == ["new"]
 
 
@@ -246,19 +259,15 @@ def test_last_enqueued_event_properties(eventhubs_emulator: EventHubsEmulator) -
             if len(seen) == 20:
                 done.set()
 
-    thread = threading.Thread(
-        target=client.receive,
-        kwargs={
-            "on_event": on_event,
-            "partition_id": "2",
-            "starting_position": "-1",
-            "track_last_enqueued_event_properties": True,
-        },
-    )
-    thread.start()
-    assert done.wait(15)
-    client.close()
-    thread.join(10)
+    with receiving(
+        client,
+        client.receive,
+        on_event=on_event,
+        partition_id="2",
+        starting_position="-1",
+        track_last_enqueued_event_properties=True,
+    ):
+        assert done.wait(15)
     props = eventhubs_emulator.partition_properties("adlogs", "2")
     last = seen[-1]
     assert last["sequence_number"] == 19 == props["last_enqueued_sequence_number"]
@@ -420,15 +429,8 @@ def test_idle_receive_calls_back_with_none(eventhubs_connection_string: str) -> 
         if calls.count(None) >= 2:
             two_idle.set()
 
-    thread = threading.Thread(
-        target=client.receive,
-        kwargs={"on_event": on_event, "partition_id": "1", "max_wait_time": 0.3},
-    )
-    thread.start()
-    assert two_idle.wait(10)
-    client.close()
-    thread.join(10)
-    assert not thread.is_alive()
+    with receiving(client, client.receive, on_event=on_event, partition_id="1", max_wait_time=0.3):
+        assert two_idle.wait(10)
     assert set(calls) == {None}
 
 
@@ -494,14 +496,14 @@ def test_whole_hub_receive_batch_without_partition(eventhubs_emulator: EventHubs
             if sum(len(v) for v in seen.values()) >= 43:
                 done.set()
 
-    thread = threading.Thread(
-        target=client.receive_batch,
-        kwargs={"on_event_batch": on_batch, "starting_position": "-1", "max_batch_size": 100},
-    )
-    thread.start()
-    assert done.wait(20)
-    client.close()
-    thread.join(10)
+    with receiving(
+        client,
+        client.receive_batch,
+        on_event_batch=on_batch,
+        starting_position="-1",
+        max_batch_size=100,
+    ):
+        assert done.wait(20)
     key_partition = str(partition_index("spread-me", 4))
     assert [b for b in seen[key_partition] if b.startswith("k")] == [f"k{i}" for i in range(40)]
     assert sorted(b for v in seen.values() for b in v if b.startswith("rr")) == [
