@@ -26,33 +26,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from azlogs_pipeline.ingest.batch import RawBatchWriter  # noqa: E402
-from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
+from common import land_generated  # noqa: E402
+
 from azlogs_pipeline.normalize.hour import build_hour  # noqa: E402
 from azlogs_pipeline.summarize import build_summary  # noqa: E402
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 BASELINE = ("signin_summary", "signin_detections")
 FLUSH_EVERY = 500
+"""Events per flush while landing, as a drain flushes: bounded batches."""
 NEW = ("feed_health", "directory_detections", "session_detections", "feed_detections")
 
 
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.1f} (5 min {five:.1f})"
-
-
-def land(data_dir: Path, records: int, hours: int) -> int:
-    generated = generate(GeneratorOptions(records=records, hours=hours, seed=7, start=START))
-    enqueued = START + timedelta(hours=hours)
-    writer = RawBatchWriter(data_dir, "adlogs", "0", clock=lambda: enqueued)
-    for seq, body in enumerate(generated.bodies):
-        writer.add_event(body, sequence_number=seq, offset=str(seq), enqueued_time=enqueued)
-        if seq % FLUSH_EVERY == FLUSH_EVERY - 1:  # as a drain flushes: bounded batches
-            writer.flush()
-    writer.flush()
-    return len(generated.records)
 
 
 def main() -> None:
@@ -63,7 +53,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_detections_") as tmp:
         data_dir = Path(tmp)
         started = time.perf_counter()
-        count = land(data_dir, args.records, args.hours)
+        count = land_generated(
+            data_dir, args.records, args.hours, seed=7, start=START, flush_every=FLUSH_EVERY
+        )
         print(f"landed in {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         hours = [START + timedelta(hours=h) for h in range(args.hours)]

@@ -35,10 +35,11 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from azlogs_pipeline.local import azurite  # noqa: E402
+from common import local_stack  # noqa: E402
+
 from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
-from azlogs_pipeline.local.processes import free_port, spawn, stop_process, wait_for_port  # noqa: E402
 
 HUB = "bench"
 RUN_HUB = "runbench"
@@ -57,7 +58,22 @@ print(json.dumps({"seconds": time.monotonic() - started, "records": result.recor
                   "cpu": cpu() - cpu0}))
 """
 
-BASELINE = """
+RECEIVE_TIMED = """
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+started, cpu0 = time.monotonic(), cpu()
+worker = threading.Thread(target=client.receive_batch, kwargs=dict(
+    on_event_batch=on_batch, starting_position="-1", max_batch_size=100, max_wait_time=3,
+    **partition), daemon=True)
+worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
+print(json.dumps({"seconds": elapsed, "records": records(), "bytes": state["bytes"],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "cpu": cpu() - cpu0}))
+"""
+"""The tail of a naive consumer's script: `client`, `on_batch`, `partition`, `state`, `done` and
+`records()` defined, it receives until `done`, and prints its figures."""
+
+BASELINE = (
+    """
 import json, os, resource, sys, threading, time
 import pandas as pd
 from azure.eventhub import EventHubConsumerClient
@@ -92,19 +108,14 @@ def on_batch(ctx, events):
         state["records"] += len(rows)
         if state["records"] >= limit:
             done.set()
-cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-started, cpu0 = time.monotonic(), cpu()
-worker = threading.Thread(target=client.receive_batch, kwargs=dict(
-    on_event_batch=on_batch, starting_position="-1", max_batch_size=100, max_wait_time=3,
-    **partition), daemon=True)
-worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
-print(json.dumps({"seconds": elapsed, "records": state["records"], "bytes": state["bytes"],
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cpu": cpu() - cpu0}))
+records = lambda: state["records"]
 """
+    + RECEIVE_TIMED
+)
 
 
-DISCARD = """
+DISCARD = (
+    """
 import json, os, resource, sys, threading, time
 from azure.eventhub import EventHubConsumerClient
 events = int(sys.argv[1])
@@ -120,16 +131,11 @@ def on_batch(ctx, batch):
     state["events"] += len(batch)
     if state["events"] >= events:
         done.set()
-cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-started, cpu0 = time.monotonic(), cpu()
-worker = threading.Thread(target=client.receive_batch, kwargs=dict(
-    on_event_batch=on_batch, starting_position="-1", max_batch_size=100, max_wait_time=3,
-    partition_id="0"), daemon=True)
-worker.start(); done.wait(); elapsed = time.monotonic() - started; client.close()
-print(json.dumps({"seconds": elapsed, "records": state["events"] * %d, "bytes": state["bytes"],
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cpu": cpu() - cpu0}))
+partition = {"partition_id": "0"}
+records = lambda: state["events"] * %d
 """
+    + RECEIVE_TIMED
+)
 """The ceiling: the SDK's receive callback taking each event's bytes and nothing else (no parse,
 no write, no checkpoint), on the same partition as the drain."""
 
@@ -235,18 +241,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="azlogs-bench-") as tmp:
         work = Path(tmp)
-        blob_port, eh_port = free_port(), free_port()
-        blob = azurite.start_azurite(work / "azurite", "127.0.0.1", blob_port)
-        log = work / "eventhubs.log"
-        command = [sys.executable, "-m", "azlogs_pipeline.local.eventhubs", "--host", "127.0.0.1"]
-        command += ["--port", str(eh_port), "--hub", HUB, "--hub", RUN_HUB, "--partitions", "4"]
-        emulator = spawn(command, log, cwd=ROOT)
-        try:
-            wait_for_port("127.0.0.1", eh_port, emulator, "Event Hubs emulator", log, 30)
-            conn = (
-                f"Endpoint=sb://127.0.0.1:{eh_port};SharedAccessKeyName=k;"
-                "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true"
-            )
+        with local_stack(work, [HUB, RUN_HUB], partitions=4) as stack:
+            conn = stack.eventhubs
             bodies = realistic_bodies(min(events, 300))
             size = sum(map(len, bodies)) / len(bodies)
             print(
@@ -256,17 +252,13 @@ def main() -> None:
             print(f"published in {seconds:.1f} s ({events * size / seconds / 1e6:.0f} MB/s)")
             from azure.storage.blob import BlobServiceClient
 
-            service = BlobServiceClient.from_connection_string(
-                azurite.connection_string("127.0.0.1", blob_port)
-            )
+            service = BlobServiceClient.from_connection_string(stack.storage)
             for name in ("ours", "baseline", "run", "naive-run"):
                 service.create_container(name)
             env = {
                 "AZLOGS_EVENTHUB_CONNECTION_STRING": conn,
                 "AZLOGS_EVENTHUB_NAME": HUB,
-                "AZLOGS_STORAGE_CONNECTION_STRING": azurite.connection_string(
-                    "127.0.0.1", blob_port
-                ),
+                "AZLOGS_STORAGE_CONNECTION_STRING": stack.storage,
                 "AZLOGS_DATA_DIR": str(work / "data"),
             }
             ceiling = child(DISCARD % RECORDS_PER_EVENT, env, str(events))
@@ -294,9 +286,6 @@ def main() -> None:
             end_to_end = None
             if args.run_records:
                 end_to_end = run_end_to_end(conn, env, work, args.run_records, args.run_hours)
-        finally:
-            stop_process(emulator.pid)
-            stop_process(blob.pid)
     print(line("ceiling", ceiling) + " (SDK receive, bytes discarded)")
     print(f"  (CPU time of the discarding consumer: {per_record(ceiling)} per record)")
     print(line("azlogs", ours))

@@ -16,7 +16,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,35 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_sparse_hours import FAKE_HUB, START, land  # noqa: E402
+from bench_sparse_hours import SEED, START  # noqa: E402
+from common import build_pending_timed, land_generated  # noqa: E402
 
 Yaml = Callable[[Path], str]
 
 
 def build(data_dir: Path, home: Path, yaml: Yaml) -> tuple[float, int, int, bool]:
     """`build_pending` on an instance in `home` written by `yaml`: (seconds, runs, events, ok)."""
-    from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.instance import open_instance
-    from azlogs_pipeline.runner import build_pending, lake_plan
-
     home.mkdir(parents=True)
     (home / "dagster.yaml").write_text(yaml(home))
     os.environ["DAGSTER_HOME"] = str(home)
-    settings = load_settings(
-        {
-            "AZLOGS_EVENTHUB_CONNECTION_STRING": FAKE_HUB,
-            "AZLOGS_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
-            "AZLOGS_DATA_DIR": str(data_dir),
-        }
-    )
-    with open_instance(settings.data_dir) as instance:
-        started = time.perf_counter()
-        runs = build_pending(instance, settings.data_dir)
-        seconds = time.perf_counter() - started
-        events = sum(len(instance.get_records_for_run(r.run_id).records) for r in runs)
-        left = lake_plan(settings.data_dir)
-    ok = all(run.success for run in runs) and not left.table_hours
-    return seconds, len(runs), events, ok
+    built = build_pending_timed(data_dir)
+    return built.seconds, built.runs, built.events, built.ok
 
 
 def main() -> None:
@@ -82,7 +65,7 @@ def main() -> None:
         results = {}
         for number, (name, yaml) in enumerate(storages.items()):
             data_dir = tmp / f"lake-{number}"
-            records = land(data_dir, args.records, args.hours)
+            records = land_generated(data_dir, args.records, args.hours, seed=SEED, start=START)
             results[name] = build(data_dir, tmp / f"home-{number}", yaml)
     load = os.getloadavg()[0]
     baseline = next(iter(results.values()))[0]

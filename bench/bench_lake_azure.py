@@ -26,9 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_drain import HUB, OURS, RECORDS_PER_EVENT, child, line, publish, realistic_bodies  # noqa: E402
-
-from azlogs_pipeline.local import azurite  # noqa: E402
-from azlogs_pipeline.local.processes import free_port, spawn, stop_process, wait_for_port  # noqa: E402
+from common import local_stack  # noqa: E402
 
 BUILD = """
 import json, sys, time
@@ -66,22 +64,12 @@ def main() -> None:
     events = args.records // RECORDS_PER_EVENT
     with tempfile.TemporaryDirectory(prefix="azlogs-bench-lake-") as tmp:
         work = Path(tmp)
-        blob_port, eh_port = free_port(), free_port()
-        blob = azurite.start_azurite(work / "azurite", "127.0.0.1", blob_port)
-        log = work / "eventhubs.log"
-        command = [sys.executable, "-m", "azlogs_pipeline.local.eventhubs", "--host", "127.0.0.1"]
-        command += ["--port", str(eh_port), "--hub", HUB, "--partitions", "2"]
-        emulator = spawn(command, log, cwd=ROOT)
-        try:
-            wait_for_port("127.0.0.1", eh_port, emulator, "Event Hubs emulator", log, 30)
-            conn = (
-                f"Endpoint=sb://127.0.0.1:{eh_port};SharedAccessKeyName=k;"
-                "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true"
-            )
+        with local_stack(work, [HUB], partitions=2) as stack:
+            conn = stack.eventhubs
             bodies = realistic_bodies(min(events, 300))
             for partition in ("0", "1"):
                 publish(conn, bodies, events, partition)
-            storage = azurite.connection_string("127.0.0.1", blob_port)
+            storage = stack.storage
             base = {
                 "AZLOGS_EVENTHUB_CONNECTION_STRING": conn,
                 "AZLOGS_EVENTHUB_NAME": HUB,
@@ -106,9 +94,6 @@ def main() -> None:
             build_disk = child(BUILD, disk, str(work / "disk"), busiest["hour"])
             build_blob = child(BUILD, blob_env, str(work / "blob"), busiest["hour"])
             assert build_disk["rows"] == build_blob["rows"], (build_disk, build_blob)
-        finally:
-            stop_process(emulator.pid)
-            stop_process(blob.pid)
     print(line("disk", drain_disk))
     print(line("Azurite", drain_blob))
     ratio = (drain_blob["records"] / drain_blob["seconds"]) / (

@@ -17,55 +17,26 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import build_pending_timed, land_generated  # noqa: E402
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
-FAKE_HUB = (
-    "Endpoint=sb://bench.invalid/;SharedAccessKeyName=bench;SharedAccessKey=YmVuY2g=;"
-    "EntityPath=adlogs"
-)
-
-
-def land(data_dir: Path, records: int, hours: int) -> int:
-    """Generate `records` over `hours` from START and land them; the records landed."""
-    from azlogs_pipeline.ingest.batch import RawBatchWriter
-    from azlogs_pipeline.local.generator import GeneratorOptions, generate
-
-    generated = generate(GeneratorOptions(records=records, hours=hours, seed=9, start=START))
-    enqueued = START + timedelta(hours=hours)
-    writer = RawBatchWriter(data_dir, "adlogs", "0", clock=lambda: enqueued)
-    for seq, body in enumerate(generated.bodies):
-        writer.add_event(body, sequence_number=seq, offset=str(seq), enqueued_time=enqueued)
-    writer.flush()
-    return len(generated.records)
+SEED = 9
 
 
 def build(data_dir: Path) -> tuple[float, int, int, bool]:
     """`build_pending` from scratch: (seconds, runs, table hours built, all succeeded)."""
-    from azlogs_pipeline.config import load_settings
-    from azlogs_pipeline.instance import open_instance
-    from azlogs_pipeline.runner import build_pending, lake_plan
+    from azlogs_pipeline.runner import lake_plan
 
-    settings = load_settings(
-        {
-            "AZLOGS_EVENTHUB_CONNECTION_STRING": FAKE_HUB,
-            "AZLOGS_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
-            "AZLOGS_DATA_DIR": str(data_dir),
-        }
-    )
-    hours = len(lake_plan(settings.data_dir).table_hours)
-    with open_instance(settings.data_dir) as instance:
-        started = time.perf_counter()
-        runs = build_pending(instance, settings.data_dir)
-        seconds = time.perf_counter() - started
-        left = lake_plan(settings.data_dir)
-    ok = all(run.success for run in runs) and not left.table_hours
-    return seconds, len(runs), hours, ok
+    hours = len(lake_plan(data_dir).table_hours)
+    built = build_pending_timed(data_dir)
+    return built.seconds, built.runs, hours, built.ok
 
 
 def main() -> None:
@@ -76,8 +47,10 @@ def main() -> None:
     os.environ.setdefault("AZLOGS_PARTITION_START", START.strftime("%Y-%m-%d"))
     with tempfile.TemporaryDirectory(prefix="azlogs-sparse-") as tmp:
         sparse_dir, dense_dir = Path(tmp) / "sparse", Path(tmp) / "dense"
-        sparse_records = land(sparse_dir, args.records, args.days * 24)
-        dense_records = land(dense_dir, args.records, 1)
+        sparse_records = land_generated(
+            sparse_dir, args.records, args.days * 24, seed=SEED, start=START
+        )
+        dense_records = land_generated(dense_dir, args.records, 1, seed=SEED, start=START)
         sparse = build(sparse_dir)
         dense = build(dense_dir)
     load = os.getloadavg()[0]
