@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from azlogs_pipeline.local.generator import DIRECTORY_KINDS
 from azlogs_pipeline.summarize import DetectionThresholds, SummaryResult, build_summary
 from azlogs_pipeline_tests.summarize.azure_records import (
     audit,
@@ -21,7 +20,7 @@ from azlogs_pipeline_tests.summarize.azure_records import (
     modified,
     target,
 )
-from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake
+from azlogs_pipeline_tests.summarize.quality import findings
 from azlogs_pipeline_tests.summarize.signins import T0, signin, write_signins
 
 FAMILY = "directory_detections"
@@ -29,10 +28,6 @@ TABLES = ["audit_logs", "user_risk_events"]
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 CREDENTIALS = "Update application \u2013 Certificates and secrets management "
-
-
-def findings(results: list[SummaryResult]) -> list[dict[str, Any]]:
-    return [row for result in results for row in result.data.to_pylist()]
 
 
 def detect(data_dir: Path, records: list[dict[str, Any]], **thresholds: Any) -> list[dict]:
@@ -45,63 +40,10 @@ def names(found: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     return sorted((r["detection"], r["severity"], r["entity"]) for r in found)
 
 
-# -- quality on generated data ------------------------------------------------------------------
-
-
-def expected_findings(truth: dict[str, Any]) -> dict[str, dict[str, tuple[str, str]]]:
-    """detection -> {audit id: (entity, severity)}: the injected scenarios, plus the background's
-    credential renewals (a credential added is always a finding: medium when no consent came
-    before it, which the background makes sure of)."""
-    expected: dict[str, dict[str, tuple[str, str]]] = {kind: {} for kind in DIRECTORY_KINDS}
-    for s in truth["scenarios"]:
-        if s["kind"] in DIRECTORY_KINDS:
-            severity = "medium" if s["kind"] == "consent_to_risky_permissions" else "high"
-            if s["kind"] == "consent_to_risky_permissions" and s["details"]["admin_consent"]:
-                severity = "high"
-            for rid in s["record_ids"]:
-                expected[s["kind"]][rid] = (s["entity"], severity)
-    scenario_ids = {rid for s in truth["scenarios"] for rid in s["record_ids"]}
-    for h in truth["audit_highlights"]:
-        if h["kind"] == "app_credential_change" and h["audit_id"] not in scenario_ids:
-            expected["app_credential_added"][h["audit_id"]] = ("", "medium")
-    return expected
+# -- findings on generated data ------------------------------------------------------------------
 
 
 @pytest.mark.timeout(900)  # may build the shared lake and the family's summaries
-def test_every_injected_scenario_is_found_and_nothing_in_the_background(
-    generated_lake: GeneratedLake,
-    built_summaries: dict[str, list[SummaryResult]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    truth = generated_lake.ground_truth
-    injected = {s["kind"] for s in truth["scenarios"]}
-    assert set(DIRECTORY_KINDS) <= injected, "every directory scenario injected"
-    expected = expected_findings(truth)
-    assert len(expected["app_credential_added"]) > 1, "background renewals are there to test"
-    found = findings(built_summaries[FAMILY])
-    lines = [
-        f"{'detection':32} {'found':>5} {'true':>5} {'expected':>8} {'precision':>9} {'recall':>6}"
-    ]
-    for kind in DIRECTORY_KINDS:
-        mine = [r for r in found if r["detection"] == kind]
-        truths = expected[kind]
-        true_positive = []
-        for row in mine:
-            entity, severity = truths.get(row["record_ids"][-1], (None, None))
-            if severity == row["severity"] and entity in ("", row["entity"]):
-                true_positive.append(row)
-        precision = len(true_positive) / len(mine) if mine else 1.0
-        recall = len({r["record_ids"][-1] for r in true_positive}) / len(truths)
-        lines.append(
-            f"{kind:32} {len(mine):>5} {len(true_positive):>5} {len(truths):>8} "
-            f"{precision:>9.2f} {recall:>6.2f}"
-        )
-        assert precision == 1.0 and recall == 1.0, (kind, mine, truths)
-        assert len(mine) == len(truths), f"{kind}: one finding per change"
-    with capsys.disabled():
-        print(f"\n{FAMILY} on generated data\n" + "\n".join(lines))
-
-
 def test_each_finding_has_evidence_and_a_stable_unique_id(
     built_summaries: dict[str, list[SummaryResult]],
 ) -> None:

@@ -25,6 +25,7 @@ from azlogs_pipeline_tests.summarize.generated_lake import (
     GeneratedLake,
     land_generated,
 )
+from azlogs_pipeline_tests.summarize.quality import QUALITY_HEADER, findings, score
 from azlogs_pipeline_tests.summarize.signins import T0
 
 FAMILY = "feed_detections"
@@ -34,23 +35,6 @@ SECOND = timedelta(seconds=1)
 LONG_HOURS = 60
 LONG_SILENT = "ServicePrincipalSignInLogs"
 LONG_HISTORY = 36  # hours: covers a night, when ProvisioningLogs stop (their normal gap)
-
-
-def findings(results: list[SummaryResult]) -> list[dict[str, Any]]:
-    return [row for result in results for row in result.data.to_pylist()]
-
-
-def score(kind: str, mine: list[dict], truth: list[dict], matches: Any) -> str:
-    true_positive = [r for r in mine if any(matches(r, s) for s in truth)]
-    recalled = [s for s in truth if any(matches(r, s) for r in mine)]
-    precision = len(true_positive) / len(mine) if mine else 1.0
-    recall = len(recalled) / len(truth) if truth else 1.0
-    assert precision == 1.0 and recall == 1.0, (kind, mine, truth)
-    assert len(mine) == len(truth), f"{kind}: one finding per scenario"
-    return (
-        f"{kind:32} {len(mine):>5} {len(true_positive):>5} {len(truth):>8} "
-        f"{precision:>9.2f} {recall:>6.2f}"
-    )
 
 
 def parse(text: str) -> datetime:
@@ -78,9 +62,7 @@ def test_every_injected_scenario_is_found_and_nothing_in_the_background(
     long_lake: GeneratedLake,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    lines = [
-        f"{'detection':32} {'found':>5} {'true':>5} {'expected':>8} {'precision':>9} {'recall':>6}"
-    ]
+    lines = [QUALITY_HEADER]
     found = findings(built_summaries[FAMILY])
     tampered = [
         s for s in generated_lake.ground_truth["scenarios"] if s["kind"] == "log_feed_tampered"

@@ -7,21 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from azlogs_pipeline.local.generator import SESSION_KINDS
-from azlogs_pipeline.summarize import DetectionThresholds, SummaryResult, build_summary
-from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake
+from azlogs_pipeline.summarize import DetectionThresholds, build_summary
+from azlogs_pipeline_tests.summarize.quality import findings
 from azlogs_pipeline_tests.summarize.signins import T0, signin, write_signins
 
 FAMILY = "session_detections"
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
-
-
-def findings(results: list[SummaryResult]) -> list[dict[str, Any]]:
-    return [row for result in results for row in result.data.to_pylist()]
 
 
 def detect(data_dir: Path, rows: list[dict[str, Any]], **thresholds: Any) -> list[dict]:
@@ -35,36 +28,6 @@ def detect(data_dir: Path, rows: list[dict[str, Any]], **thresholds: Any) -> lis
 
 def names(found: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted((r["detection"], r["entity"]) for r in found)
-
-
-@pytest.mark.timeout(900)  # may build the shared lake and the family's summaries
-def test_every_injected_scenario_is_found_and_nothing_in_the_background(
-    generated_lake: GeneratedLake,
-    built_summaries: dict[str, list[SummaryResult]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    scenarios = generated_lake.ground_truth["scenarios"]
-    assert set(SESSION_KINDS) <= {s["kind"] for s in scenarios}, "every session scenario injected"
-    found = findings(built_summaries[FAMILY])
-    lines = [
-        f"{'detection':32} {'found':>5} {'true':>5} {'injected':>8} {'precision':>9} {'recall':>6}"
-    ]
-    for kind in SESSION_KINDS:
-        truth = {s["entity"].lower(): s for s in scenarios if s["kind"] == kind}
-        mine = [r for r in found if r["detection"] == kind]
-        true_positive = [r for r in mine if r["entity"].lower() in truth]
-        for row in true_positive:  # the sign-in that raised it is one of the scenario's
-            assert row["record_ids"][-1] in truth[row["entity"].lower()]["signin_ids"], row
-        precision = len(true_positive) / len(mine) if mine else 1.0
-        recall = len({r["entity"].lower() for r in true_positive}) / len(truth)
-        lines.append(
-            f"{kind:32} {len(mine):>5} {len(true_positive):>5} {len(truth):>8} "
-            f"{precision:>9.2f} {recall:>6.2f}"
-        )
-        assert precision == 1.0 and recall == 1.0, (kind, mine, list(truth))
-        assert len(mine) == len(truth), f"{kind}: one finding per scenario"
-    with capsys.disabled():
-        print(f"\n{FAMILY} on generated data\n" + "\n".join(lines))
 
 
 def test_session_from_multiple_countries_edges(tmp_path: Path) -> None:

@@ -13,26 +13,21 @@ from typing import Any
 import pytest
 
 from azlogs_pipeline.lake.paths import summary_root, tables_root
-from azlogs_pipeline.local.generator import SIGNIN_SCENARIO_KINDS
 from azlogs_pipeline.summarize import DetectionThresholds, SummaryResult, build_summary
-from azlogs_pipeline.summarize.report import SIGNIN_DETECTION_KINDS
 from azlogs_pipeline.summarize.specs import summary_spec
 from azlogs_pipeline_tests.summarize.generated_lake import GeneratedLake
+from azlogs_pipeline_tests.summarize.quality import findings
 from azlogs_pipeline_tests.summarize.signins import CITIES, T0, signin, write_signins
 
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
 
 
-def detections_in(results: list[SummaryResult]) -> list[dict[str, Any]]:
-    return [row for result in results for row in result.data.to_pylist()]
-
-
 def detect(data_dir: Path, rows: list[dict[str, Any]], **thresholds: Any) -> list[dict[str, Any]]:
     """Write `rows`, build signin_detections for every hour they touch; all findings."""
     hours = write_signins(data_dir, rows)
     limits = DetectionThresholds(**thresholds)
-    return detections_in(
+    return findings(
         [build_summary(data_dir, "signin_detections", h, thresholds=limits) for h in hours]
     )
 
@@ -44,42 +39,11 @@ def kinds(found: list[dict[str, Any]]) -> list[tuple[str, str]]:
 # -- quality on generated data ------------------------------------------------------------------
 
 
-@pytest.mark.timeout(900)  # builds the shared lake (first summary test to run)
-def test_every_injected_scenario_is_found_and_nothing_else(
-    generated_lake: GeneratedLake,
-    built_summaries: dict[str, list[SummaryResult]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    scenarios = generated_lake.ground_truth["scenarios"]
-    assert set(SIGNIN_SCENARIO_KINDS) <= {s["kind"] for s in scenarios}, "all kinds injected"
-    assert set(SIGNIN_SCENARIO_KINDS) == set(SIGNIN_DETECTION_KINDS)
-    found = detections_in(built_summaries["signin_detections"])
-    lines = [
-        f"{'detection':26} {'found':>5} {'true':>5} {'injected':>8} {'precision':>9} {'recall':>6}"
-    ]
-    for kind in SIGNIN_DETECTION_KINDS:
-        truth = {s["entity"].lower(): s for s in scenarios if s["kind"] == kind}
-        mine = [row for row in found if row["detection"] == kind]
-        true_positive = [row for row in mine if row["entity"].lower() in truth]
-        for row in true_positive:  # the sign-in that raised it is one of the scenario's
-            assert row["signin_ids"][-1] in truth[row["entity"].lower()]["signin_ids"], row
-        recalled = {row["entity"].lower() for row in true_positive}
-        precision = len(true_positive) / len(mine) if mine else 1.0
-        recall = len(recalled) / len(truth)
-        lines.append(
-            f"{kind:26} {len(mine):>5} {len(true_positive):>5} {len(truth):>8} "
-            f"{precision:>9.2f} {recall:>6.2f}"
-        )
-        assert precision == 1.0 and recall == 1.0, (kind, mine, list(truth))
-        assert len(mine) == len(truth), f"{kind}: one finding per scenario, got {mine}"
-    with capsys.disabled():
-        print("\nsignin_detections on generated data\n" + "\n".join(lines))
-
-
+@pytest.mark.timeout(900)  # may build the shared lake and the family's summaries
 def test_each_finding_has_evidence_and_a_stable_unique_id(
     built_summaries: dict[str, list[SummaryResult]],
 ) -> None:
-    found = detections_in(built_summaries["signin_detections"])
+    found = findings(built_summaries["signin_detections"])
     assert found
     assert len({row["detection_id"] for row in found}) == len(found)
     for row in found:
