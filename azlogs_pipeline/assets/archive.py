@@ -11,9 +11,9 @@ import dagster as dg
 
 from azlogs_pipeline.assets.ingest import (
     CHECK_DEAD_LETTERS,
-    HOURS_TOUCHED,
-    landed_records_check_specs,
-    landing_checks,
+    landing_asset,
+    landing_metadata,
+    landing_result,
 )
 from azlogs_pipeline.assets.partitions import HOURLY
 from azlogs_pipeline.config import load_archive_settings
@@ -24,46 +24,39 @@ CHECK_BLOBS_READ = "every_blob_read"
 
 
 def archive_metadata(result: ArchiveLoadResult) -> dict[str, Any]:
-    """Numbers the UI plots over time, and the hours the normalization sensor reads."""
+    """`landing_metadata` and the archive's own: containers, blobs, lines and bytes read."""
     return {
         "containers": dg.MetadataValue.json(result.containers),
         "blobs": len(result.blobs),
         "lines": result.lines,
-        "records": result.records,
-        "dead_letters": result.dead_letters,
-        "repaired": result.repaired,
-        "invalid_category": result.invalid_category,
         "bytes": result.bytes_read,
-        "bytes_written": result.bytes_written,
         "files": len(result.files),
-        "records_per_category": dg.MetadataValue.json(
-            dict(sorted(result.records_per_category.items()))
-        ),
-        HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
-        "dagster/row_count": result.records,
+        **landing_metadata(result),
     }
 
 
-@dg.asset(
-    partitions_def=HOURLY,
-    group_name="ingest",
-    pool="lake_writers",
-    kinds={"azure", "parquet"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            CHECK_DEAD_LETTERS,
-            asset="archive_raw",
-            description="Warns when archive lines were dead-lettered (see lake/deadletter; "
-            "`eventhub` is archive:<container>, `partition_id` the blob, `sequence_number` the line).",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_BLOBS_READ,
-            asset="archive_raw",
-            description="Fails when a listed blob could not be downloaded (deleted meanwhile, or a "
-            "name the service cannot address), or a configured container does not exist.",
-        ),
-        *landed_records_check_specs("archive_raw"),
-    ],
+def blobs_read_check(result: ArchiveLoadResult) -> dg.AssetCheckResult:
+    """The `every_blob_read` error: a listed blob or a configured container could not be read."""
+    return dg.AssetCheckResult(
+        check_name=CHECK_BLOBS_READ,
+        passed=not result.unreadable_blobs and not result.missing_containers,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "unreadable_blobs": dg.MetadataValue.json(result.unreadable_blobs),
+            "missing_containers": dg.MetadataValue.json(result.missing_containers),
+        },
+    )
+
+
+@landing_asset(
+    "archive_raw",
+    HOURLY,
+    {
+        CHECK_DEAD_LETTERS: "Warns when archive lines were dead-lettered (see lake/deadletter; "
+        "`eventhub` is archive:<container>, `partition_id` the blob, `sequence_number` the line).",
+        CHECK_BLOBS_READ: "Fails when a listed blob could not be downloaded (deleted meanwhile, or "
+        "a name the service cannot address), or a configured container does not exist.",
+    },
 )
 def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
     """Load one hour of the `insights-logs-*` / `insights-activity-logs` archive into the raw lake,
@@ -75,18 +68,4 @@ def archive_raw(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg
         f"archive hour {context.partition_key}: {len(result.blobs)} blobs, {result.records} "
         f"records, {result.dead_letters} dead letters, hours touched {sorted(result.hours_touched)}"
     )
-    return dg.MaterializeResult(
-        metadata=archive_metadata(result),
-        check_results=[
-            *landing_checks(result),
-            dg.AssetCheckResult(
-                check_name=CHECK_BLOBS_READ,
-                passed=not result.unreadable_blobs and not result.missing_containers,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "unreadable_blobs": dg.MetadataValue.json(result.unreadable_blobs),
-                    "missing_containers": dg.MetadataValue.json(result.missing_containers),
-                },
-            ),
-        ],
-    )
+    return landing_result(result, archive_metadata(result), blobs_read_check(result))

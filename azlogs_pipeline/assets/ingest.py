@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -64,7 +64,11 @@ def dead_letters_check(dead_letters: int) -> dg.AssetCheckResult:
 class Landing(Protocol):
     """What every writer of the raw lake reports (a drain, an archive load)."""
 
+    records: int
     dead_letters: int
+    repaired: int
+    invalid_category: int
+    bytes_written: int
     hours_touched: set[str]
     records_per_category: dict[str, int]
     records_per_hour: dict[str, int]
@@ -81,6 +85,23 @@ def landing_checks(result: Landing) -> list[dg.AssetCheckResult]:
     ]
 
 
+def landing_result(
+    result: Landing, metadata: dict[str, Any], *checks: dg.AssetCheckResult
+) -> dg.MaterializeResult:
+    """A raw-lake writer's materialization: its metadata, `landing_checks`, then its own checks."""
+    return dg.MaterializeResult(metadata=metadata, check_results=[*landing_checks(result), *checks])
+
+
+def retention_check(result: DrainResult) -> dg.AssetCheckResult:
+    """The `nothing_lost_to_retention` error: events expired before they were drained."""
+    return dg.AssetCheckResult(
+        check_name=CHECK_RETENTION,
+        passed=result.lost_to_retention == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"lost_to_retention": result.lost_to_retention},
+    )
+
+
 def consumer_group_check(result: DrainResult) -> dg.AssetCheckResult:
     """The `consumer_group_not_shared` error: another product's consumer holds the partition."""
     return dg.AssetCheckResult(
@@ -92,13 +113,11 @@ def consumer_group_check(result: DrainResult) -> dg.AssetCheckResult:
     )
 
 
-def drain_metadata(result: DrainResult) -> dict[str, Any]:
-    """Numbers the UI plots over time, and the hours the normalization sensor reads."""
-    metadata: dict[str, Any] = {
-        "status": result.status,
-        "events": result.events,
+def landing_metadata(result: Landing) -> dict[str, Any]:
+    """The numbers every raw-lake writer reports (the UI plots them over time), and the hours
+    the normalization sensor reads."""
+    return {
         "records": result.records,
-        "bytes": result.body_bytes,
         "bytes_written": result.bytes_written,
         "dead_letters": result.dead_letters,
         "repaired": result.repaired,
@@ -106,43 +125,58 @@ def drain_metadata(result: DrainResult) -> dict[str, Any]:
         "records_per_category": dg.MetadataValue.json(
             dict(sorted(result.records_per_category.items()))
         ),
+        HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
+        "dagster/row_count": result.records,
+    }
+
+
+def drain_metadata(result: DrainResult) -> dict[str, Any]:
+    """`landing_metadata` and the drain's own: its events, sequence numbers, lag and speed."""
+    metadata: dict[str, Any] = {
+        "status": result.status,
+        "events": result.events,
+        "bytes": result.body_bytes,
+        **landing_metadata(result),
         "first_sequence_number": result.first_sequence_number,
         "last_sequence_number": result.last_sequence_number,
         "lag_after": result.lag_after,
         "lost_to_retention": result.lost_to_retention,
         "held_by": result.held_by,
-        HOURS_TOUCHED: dg.MetadataValue.json(sorted(result.hours_touched)),
         RECORDS_OUT_OF_RANGE: records_out_of_range(result.records_per_hour),
         "duration_seconds": round(result.duration_seconds, 3),
         "records_per_second": round(result.records_per_second, 1),
-        "dagster/row_count": result.records,
     }
     return {k: v for k, v in metadata.items() if v is not None}
 
 
-def landed_records_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
-    """The warnings about what landed in the raw lake, for any asset that lands records."""
-    return [
-        dg.AssetCheckSpec(
-            CHECK_PARTITION_START,
-            asset=asset,
-            description="Warns when records landed in hours before AZLOGS_PARTITION_START: they "
-            "stay in the raw lake but no table hour covers them.",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_FUTURE,
-            asset=asset,
-            description="Warns when records landed in hours after the current one (times less "
-            "than a day after their enqueued time; later ones fall back to it): they stay in the "
-            "raw lake and their hour is built once it exists.",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_CATEGORIES,
-            asset=asset,
-            description="Warns when records of categories no table reads landed (they stay "
-            "queryable in the raw_records view).",
-        ),
-    ]
+LANDED_RECORDS_CHECKS = {
+    CHECK_PARTITION_START: "Warns when records landed in hours before AZLOGS_PARTITION_START: "
+    "they stay in the raw lake but no table hour covers them.",
+    CHECK_FUTURE: "Warns when records landed in hours after the current one (times less than a "
+    "day after their enqueued time; later ones fall back to it): they stay in the raw lake and "
+    "their hour is built once it exists.",
+    CHECK_CATEGORIES: "Warns when records of categories no table reads landed (they stay "
+    "queryable in the raw_records view).",
+}
+"""The warnings about what landed in the raw lake (`landed_records_checks`), by check name."""
+
+
+def landing_asset(
+    name: str, partitions_def: dg.PartitionsDefinition, own_checks: dict[str, str]
+) -> Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition]:
+    """The `@dg.asset` of a raw-lake writer `name`: group ingest, the lake writers' pool, its
+    `own_checks` (name: description), then the landed-records warnings every writer has."""
+    checks = {**own_checks, **LANDED_RECORDS_CHECKS}
+    return dg.asset(
+        name=name,
+        partitions_def=partitions_def,
+        group_name="ingest",
+        pool="lake_writers",
+        kinds={"azure", "parquet"},
+        check_specs=[
+            dg.AssetCheckSpec(check, asset=name, description=text) for check, text in checks.items()
+        ],
+    )
 
 
 def out_of_range_hours(hours: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -164,7 +198,7 @@ def landed_records_checks(
     records_per_category: dict[str, int],
     records_per_hour: dict[str, int] | None = None,
 ) -> list[dg.AssetCheckResult]:
-    """Results of `landed_records_check_specs`: hours before the first hourly partition or after
+    """Results of the `LANDED_RECORDS_CHECKS`: hours before the first hourly partition or after
     the current one, and categories that no normalized table reads."""
     too_old, too_new = out_of_range_hours(hours_touched)
     per_hour = records_per_hour or {}
@@ -198,30 +232,15 @@ def landed_records_checks(
     ]
 
 
-@dg.asset(
-    partitions_def=EVENTHUB_PARTITIONS,
-    group_name="ingest",
-    pool="lake_writers",
-    kinds={"azure", "parquet"},
-    check_specs=[
-        dg.AssetCheckSpec(
-            CHECK_DEAD_LETTERS,
-            asset="raw_events",
-            description="Warns when a drain dead-lettered events (see lake/deadletter).",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_RETENTION,
-            asset="raw_events",
-            description="Fails when events expired in the Event Hub before they were drained.",
-        ),
-        dg.AssetCheckSpec(
-            CHECK_CONSUMER_GROUP,
-            asset="raw_events",
-            description="Fails when the partition is held by a consumer outside this deployment "
-            "(another product reading the same consumer group): it was not drained.",
-        ),
-        *landed_records_check_specs("raw_events"),
-    ],
+@landing_asset(
+    "raw_events",
+    EVENTHUB_PARTITIONS,
+    {
+        CHECK_DEAD_LETTERS: "Warns when a drain dead-lettered events (see lake/deadletter).",
+        CHECK_RETENTION: "Fails when events expired in the Event Hub before they were drained.",
+        CHECK_CONSUMER_GROUP: "Fails when the partition is held by a consumer outside this "
+        "deployment (another product reading the same consumer group): it was not drained.",
+    },
 )
 def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.MaterializeResult:
     """Drain one Event Hub partition from its blob checkpoint into the raw Parquet lake."""
@@ -238,16 +257,6 @@ def raw_events(context: dg.AssetExecutionContext, azlogs: AzlogsSettings) -> dg.
         f"{context.partition_key}: {result.events} events, {result.records} records, "
         f"{result.dead_letters} dead letters, lag {result.lag_after} ({result.status})"
     )
-    return dg.MaterializeResult(
-        metadata=drain_metadata(result),
-        check_results=[
-            *landing_checks(result),
-            dg.AssetCheckResult(
-                check_name=CHECK_RETENTION,
-                passed=result.lost_to_retention == 0,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"lost_to_retention": result.lost_to_retention},
-            ),
-            consumer_group_check(result),
-        ],
+    return landing_result(
+        result, drain_metadata(result), retention_check(result), consumer_group_check(result)
     )
