@@ -1,5 +1,6 @@
 """The words every part of the pipeline shares: the log categories, the keys of hours, days and
-Event Hub partitions, and the version of the schemas the lake's files carry."""
+Event Hub partitions, the version of the schemas the lake's files carry, and the names of the
+detections (the summaries raise them, reports and alerts list them, the generator injects them)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,33 @@ DAY_KEY_FORMAT = "%Y-%m-%d"
 
 SCHEMA_VERSION = "1"
 """Written into every Parquet file's key-value metadata (`azlogs.schema_version`)."""
+
+SIGNIN_DETECTION_KINDS: tuple[str, ...] = (
+    "password_spray",
+    "distributed_brute_force",
+    "new_country",
+    "impossible_travel",
+    "mfa_fatigue",
+    "legacy_auth_success",
+)
+"""Every detection `signin_detections.sql` raises, in the order reports list them."""
+DIRECTORY_DETECTION_KINDS: tuple[str, ...] = (
+    "ca_policy_weakened",
+    "app_credential_added",
+    "privileged_role_assigned",
+    "consent_to_risky_permissions",
+    "auth_method_changed_after_risk",
+)
+"""Every detection `directory_detections.sql` raises."""
+SESSION_DETECTION_KINDS: tuple[str, ...] = (
+    "session_from_multiple_countries",
+    "device_code_signin",
+    "disabled_account_probing",
+    "success_after_attack",
+)
+"""Every detection `session_detections.sql` raises."""
+FEED_DETECTION_KINDS: tuple[str, ...] = ("log_feed_tampered", "category_went_silent")
+"""Every detection `feed_detections.sql` raises."""
 
 
 def eventhub_partition_key(eventhub: str, partition_id: str) -> str:

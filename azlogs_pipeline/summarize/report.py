@@ -15,33 +15,13 @@ import pyarrow as pa
 
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.summarize.build import read_sql
+from azlogs_pipeline.vocabulary import (
+    DIRECTORY_DETECTION_KINDS,
+    FEED_DETECTION_KINDS,
+    SESSION_DETECTION_KINDS,
+    SIGNIN_DETECTION_KINDS,
+)
 
-SIGNIN_DETECTION_KINDS: tuple[str, ...] = (
-    "password_spray",
-    "distributed_brute_force",
-    "new_country",
-    "impossible_travel",
-    "mfa_fatigue",
-    "legacy_auth_success",
-)
-"""Every detection `signin_detections.sql` raises, in the order reports list them."""
-DIRECTORY_DETECTION_KINDS: tuple[str, ...] = (
-    "ca_policy_weakened",
-    "app_credential_added",
-    "privileged_role_assigned",
-    "consent_to_risky_permissions",
-    "auth_method_changed_after_risk",
-)
-"""Every detection `directory_detections.sql` raises."""
-SESSION_DETECTION_KINDS: tuple[str, ...] = (
-    "session_from_multiple_countries",
-    "device_code_signin",
-    "disabled_account_probing",
-    "success_after_attack",
-)
-"""Every detection `session_detections.sql` raises."""
-FEED_DETECTION_KINDS: tuple[str, ...] = ("log_feed_tampered", "category_went_silent")
-"""Every detection `feed_detections.sql` raises."""
 FAMILY_KINDS: dict[str, tuple[str, ...]] = {
     "signin_detections": SIGNIN_DETECTION_KINDS,
     "directory_detections": DIRECTORY_DETECTION_KINDS,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from azlogs_pipeline.vocabulary import DIRECTORY_DETECTION_KINDS
+
 from .audit import CREDENTIALS_ACTIVITY, ROLES, SECURITY_INFO_ACTIVITY
 from .population import App
 from .times import HOUR, MINUTE
@@ -18,13 +20,8 @@ from .traffic import Item
 if TYPE_CHECKING:
     from .scenarios import Planner, Scenario
 
-DIRECTORY_KINDS = (
-    "ca_policy_weakened",
-    "app_credential_added",
-    "privileged_role_assigned",
-    "consent_to_risky_permissions",
-    "auth_method_changed_after_risk",
-)
+DIRECTORY_KINDS = DIRECTORY_DETECTION_KINDS
+"""One injected scenario per detection of `directory_detections`."""
 DIRECTORY_RULES = {
     "ca_policy_weakened": "a Conditional Access policy deleted, disabled or switched to "
     "report-only (state enabled -> other)",

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from azlogs_pipeline.vocabulary import SIGNIN_DETECTION_KINDS
+
 from .context import Ctx
 from .directory_scenarios import (
     DIRECTORY_COST,
@@ -34,14 +36,8 @@ from .session_scenarios import SESSION_COST, SESSION_KINDS, SESSION_RULES, SESSI
 from .times import DAY, HOUR, MINUTE, SECOND
 from .traffic import VICTIM_FAILURE_CAP, Builders, Item
 
-SIGNIN_SCENARIO_KINDS = (
-    "password_spray",
-    "distributed_brute_force",
-    "new_country",
-    "impossible_travel",
-    "mfa_fatigue",
-    "legacy_auth_success",
-)
+SIGNIN_SCENARIO_KINDS = SIGNIN_DETECTION_KINDS
+"""One injected scenario per detection of `signin_detections`."""
 IMPOSSIBLE_SPEED_KMH = 1000.0  # threshold assumed for "impossible travel"
 BACKGROUND_MAX_SPEED_KMH = 250.0  # no background pair of successes moves faster than this
 RULES = {

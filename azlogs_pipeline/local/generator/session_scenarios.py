@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from azlogs_pipeline.vocabulary import SESSION_DETECTION_KINDS
+
 from .geo import ATTACKER_COUNTRIES, BY_CODE
 from .times import HOUR, MINUTE
 
 if TYPE_CHECKING:
     from .scenarios import Planner, Scenario
 
-SESSION_KINDS = (
-    "session_from_multiple_countries",
-    "device_code_signin",
-    "disabled_account_probing",
-    "success_after_attack",
-)
+SESSION_KINDS = SESSION_DETECTION_KINDS
+"""One injected scenario per detection of `session_detections`."""
 SESSION_RULES = {
     "session_from_multiple_countries": "one session id used from IPs in 2+ countries within 24 h",
     "device_code_signin": "a device-code sign-in of a user with none in the previous 14 days",
