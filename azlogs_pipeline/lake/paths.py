@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,6 +93,19 @@ def _hour_segments(moment: datetime) -> tuple[str, str]:
     return f"date={hour:%Y-%m-%d}", f"hour={hour:%H}"
 
 
+def _hour_dir(root: LakePath, moment: datetime) -> LakePath:
+    """`<root>/date=YYYY-MM-DD/hour=HH` of the UTC hour containing `moment`."""
+    date_seg, hour_seg = _hour_segments(moment)
+    return root / date_seg / hour_seg
+
+
+def _named_root(parent: LakePath, name: str, what: str) -> LakePath:
+    """`<parent>/<name>`; names come from the code and must be path-safe (`what` says whose)."""
+    if not is_safe_segment(name):
+        raise ValueError(f"{what} name {name!r} is not safe for a lake path")
+    return parent / name
+
+
 def raw_category_dir(data_dir: Path, category: str) -> LakePath:
     if not is_safe_segment(category):
         raise ValueError(f"category {category!r} is not safe for a lake path")
@@ -101,13 +113,11 @@ def raw_category_dir(data_dir: Path, category: str) -> LakePath:
 
 
 def raw_hour_dir(data_dir: Path, category: str, moment: datetime) -> LakePath:
-    date_seg, hour_seg = _hour_segments(moment)
-    return raw_category_dir(data_dir, category) / date_seg / hour_seg
+    return _hour_dir(raw_category_dir(data_dir, category), moment)
 
 
 def deadletter_hour_dir(data_dir: Path, moment: datetime) -> LakePath:
-    date_seg, hour_seg = _hour_segments(moment)
-    return deadletter_root(data_dir) / date_seg / hour_seg
+    return _hour_dir(deadletter_root(data_dir), moment)
 
 
 def batch_file_name(eventhub: str, partition_id: str, first_seq: int, last_seq: int) -> str:
@@ -153,10 +163,8 @@ def tables_root(data_dir: Path) -> LakePath:
 
 
 def table_root(data_dir: Path, table: str) -> LakePath:
-    """`lake/tables/<table>`; table names come from the code and must be path-safe."""
-    if not is_safe_segment(table):
-        raise ValueError(f"table name {table!r} is not safe for a lake path")
-    return tables_root(data_dir) / table
+    """`lake/tables/<table>`."""
+    return _named_root(tables_root(data_dir), table, "table")
 
 
 def schema_seed_path(area: LakePath) -> LakePath:
@@ -177,8 +185,7 @@ TABLE_HOUR_FILE_NAME = "part" + PARQUET_SUFFIX
 
 
 def table_hour_dir(data_dir: Path, table: str, moment: datetime) -> LakePath:
-    date_seg, hour_seg = _hour_segments(moment)
-    return table_root(data_dir, table) / date_seg / hour_seg
+    return _hour_dir(table_root(data_dir, table), moment)
 
 
 def table_hour_file(data_dir: Path, table: str, moment: datetime) -> LakePath:
@@ -197,24 +204,17 @@ def table_hour_entries(
     data_dir: Path, table: str, start: datetime, end: datetime
 ) -> list[tuple[datetime, LakePath]]:
     """`table_hour_files` with the hour of each file."""
-    return _hour_files(
-        table_root(data_dir, table),
-        lambda hour: table_hour_dir(data_dir, table, hour),
-        start,
-        end,
-    )
+    return _hour_files(table_root(data_dir, table), start, end)
 
 
-def _hour_files(
-    root: LakePath, hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
-) -> list[tuple[datetime, LakePath]]:
+def _hour_files(root: LakePath, start: datetime, end: datetime) -> list[tuple[datetime, LakePath]]:
     """(hour, current partition file) of each hour in [start, end) under `root` that has one."""
     if is_remote(root):
-        return _remote_hour_files(hour_dir, start, end)
+        return _remote_hour_files(root, start, end)
     files = []
     hour = hour_start(start)
     while hour < end:
-        path = current_partition_file(hour_dir(hour) / TABLE_HOUR_FILE_NAME)
+        path = current_partition_file(_hour_dir(root, hour) / TABLE_HOUR_FILE_NAME)
         if path is not None:
             files.append((hour, path))
         hour += timedelta(hours=1)
@@ -222,12 +222,12 @@ def _hour_files(
 
 
 def _remote_hour_files(
-    hour_dir: Callable[[datetime], LakePath], start: datetime, end: datetime
+    root: LakePath, start: datetime, end: datetime
 ) -> list[tuple[datetime, LakePath]]:
     newest: dict[str, LakePath] = {}
     day = hour_start(start).replace(hour=0)
     while day < end:
-        for path in hour_dir(day).parent.rglob(VERSION_PATTERN):
+        for path in _hour_dir(root, day).parent.rglob(VERSION_PATTERN):
             if version_micros(path) is None:
                 continue
             directory = str(path.parent)
@@ -237,7 +237,7 @@ def _remote_hour_files(
     wanted = {}
     hour = hour_start(start)
     while hour < end:
-        wanted[str(hour_dir(hour))] = hour
+        wanted[str(_hour_dir(root, hour))] = hour
         hour += timedelta(hours=1)
     return sorted(((wanted[d], newest[d]) for d in newest if d in wanted), key=lambda e: e[0])
 
@@ -296,15 +296,12 @@ def summaries_root(data_dir: Path) -> LakePath:
 
 
 def summary_root(data_dir: Path, name: str) -> LakePath:
-    """`lake/summaries/<name>`; summary names come from the code and must be path-safe."""
-    if not is_safe_segment(name):
-        raise ValueError(f"summary name {name!r} is not safe for a lake path")
-    return summaries_root(data_dir) / name
+    """`lake/summaries/<name>`."""
+    return _named_root(summaries_root(data_dir), name, "summary")
 
 
 def summary_hour_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
-    date_seg, hour_seg = _hour_segments(moment)
-    return summary_root(data_dir, name) / date_seg / hour_seg / TABLE_HOUR_FILE_NAME
+    return _hour_dir(summary_root(data_dir, name), moment) / TABLE_HOUR_FILE_NAME
 
 
 def summary_hour_files(data_dir: Path, name: str, start: datetime, end: datetime) -> list[LakePath]:
@@ -317,12 +314,7 @@ def summary_hour_entries(
     data_dir: Path, name: str, start: datetime, end: datetime
 ) -> list[tuple[datetime, LakePath]]:
     """`summary_hour_files` with the hour of each file."""
-    return _hour_files(
-        summary_root(data_dir, name),
-        lambda hour: summary_hour_file(data_dir, name, hour).parent,
-        start,
-        end,
-    )
+    return _hour_files(summary_root(data_dir, name), start, end)
 
 
 def summary_day_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
@@ -332,8 +324,7 @@ def summary_day_file(data_dir: Path, name: str, moment: datetime) -> LakePath:
 
 def raw_hour_glob(data_dir: Path, moment: datetime) -> str:
     """Every raw file of one event-time hour, all categories."""
-    date_seg, hour_seg = _hour_segments(moment)
-    return str(raw_root(data_dir) / "category=*" / date_seg / hour_seg / f"*{PARQUET_SUFFIX}")
+    return str(_hour_dir(raw_root(data_dir) / "category=*", moment) / f"*{PARQUET_SUFFIX}")
 
 
 def raw_categories(data_dir: Path) -> list[str]:
