@@ -15,13 +15,10 @@ import pyarrow.dataset as ds
 from azlogs_pipeline.assets.ingest import (
     CHECK_FUTURE,
     CHECK_PARTITION_START,
-    EVENTHUB_PARTITIONS,
     RECORDS_OUT_OF_RANGE,
-    raw_events,
 )
 from azlogs_pipeline.lake.paths import raw_root
-from azlogs_pipeline.resources import AzlogsSettings
-from azlogs_pipeline_tests.assets.test_raw_events import check_results
+from azlogs_pipeline_tests.assets.drains import check_results, drain, drain_instance, drain_metadata
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.stack import LocalStack
 
@@ -49,17 +46,10 @@ def test_future_and_absurd_times_never_fail_a_drain_and_are_reported(
     ]
     emulator = local_stack(hubs=[HUB], partitions=1)
     send_bodies(emulator.connection_string(HUB), [orjson.dumps({"records": records})])
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0"])
-
-    result = dg.materialize(
-        [raw_events], partition_key=f"{HUB}:0", instance=instance,
-        resources={"azlogs": AzlogsSettings()},
-    )  # fmt: skip
+    result = drain(drain_instance(f"{HUB}:0"), f"{HUB}:0")
 
     assert result.success
-    (materialization,) = result.asset_materializations_for_node("raw_events")
-    meta = {k: v.value for k, v in materialization.metadata.items()}
+    meta = drain_metadata(result)
     assert meta["records"] == 3
     assert meta[RECORDS_OUT_OF_RANGE] == 1
     assert f"{ahead:%Y-%m-%d-%H}" in meta["hours_touched"]

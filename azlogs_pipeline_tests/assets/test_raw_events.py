@@ -16,10 +16,8 @@ from azlogs_pipeline.assets.ingest import (
     CHECK_DEAD_LETTERS,
     CHECK_PARTITION_START,
     CHECK_RETENTION,
-    EVENTHUB_PARTITIONS,
-    raw_events,
 )
-from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline_tests.assets.drains import check_results, drain, drain_instance, drain_metadata
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
@@ -37,29 +35,18 @@ def body(n: int) -> bytes:
     return orjson.dumps({"records": [record]})
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    return {
-        evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()
-    }
-
-
 def test_materialize_raw_events_reports_metadata_and_checks(
     local_stack: LocalStack,
 ) -> None:
     emulator = local_stack(hubs=[HUB], partitions=2)
     send_bodies(emulator.connection_string(HUB), [body(n) for n in range(20)], partition_id="1")
     send_bodies(emulator.connection_string(HUB), [b"{broken"], partition_id="1")
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name, [f"{HUB}:0", f"{HUB}:1"])
+    instance = drain_instance(f"{HUB}:0", f"{HUB}:1")
 
-    result = dg.materialize(
-        [raw_events], partition_key=f"{HUB}:1", instance=instance,
-        resources={"azlogs": AzlogsSettings()},
-    )  # fmt: skip
+    result = drain(instance, f"{HUB}:1")
 
     assert result.success
-    (materialization,) = result.asset_materializations_for_node("raw_events")
-    meta = {k: v.value for k, v in materialization.metadata.items()}
+    meta = drain_metadata(result)
     assert meta["events"] == 21 and meta["records"] == 20 and meta["dead_letters"] == 1
     assert meta["hours_touched"] == ["2026-11-20-07"]
     assert meta["records_per_category"] == {"AuditLogs": 20}
@@ -77,11 +64,7 @@ def test_materialize_raw_events_reports_metadata_and_checks(
     later = [*(body(n) for n in range(20, 49)), ancient, newcomer]
     send_bodies(emulator.connection_string(HUB), later, partition_id="1")
     emulator.apply_retention(HUB, "1", keep_last=11)
-    again = dg.materialize(
-        [raw_events], partition_key=f"{HUB}:1", instance=instance,
-        resources={"azlogs": AzlogsSettings()},
-    )  # fmt: skip
-    checks = check_results(again)
+    checks = check_results(drain(instance, f"{HUB}:1"))
     assert not checks[CHECK_CATEGORIES].passed, "the record of category NewThing has no table"
     assert checks[CHECK_CATEGORIES].metadata["unknown_categories"].value == {"NewThing": 1}
     old = checks[CHECK_PARTITION_START].metadata["hours_before_partition_start"].value

@@ -12,12 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pytest
 
 from azlogs_pipeline.assets import ingest
-from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS, raw_events
-from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline_tests.assets.drains import drain, drain_instance
 from azlogs_pipeline_tests.assets.test_run_interrupts import publish
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.settings import local_environment
@@ -94,13 +92,9 @@ def test_a_long_drain_reports_its_progress_in_the_run_log(
     emulator = local_stack(hubs=[HUB], partitions=1)
     publish(emulator, partitions=1, events=1500, hours=1)
     monkeypatch.setattr(ingest, "RUN_LOG_PROGRESS_SECONDS", 0.0)  # every report counts as long
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name or "", [f"{HUB}:0"])
+    instance = drain_instance(f"{HUB}:0")
 
-    result = dg.materialize(
-        [raw_events], partition_key=f"{HUB}:0", instance=instance,
-        resources={"azlogs": AzlogsSettings()},
-    )  # fmt: skip
+    result = drain(instance, f"{HUB}:0")
 
     assert result.success
     messages = [

@@ -19,12 +19,12 @@ import orjson
 import psutil
 import pytest
 
-from azlogs_pipeline.assets.ingest import CHECK_CONSUMER_GROUP, EVENTHUB_PARTITIONS, raw_events
+from azlogs_pipeline.assets.ingest import CHECK_CONSUMER_GROUP
 from azlogs_pipeline.config import load_settings
 from azlogs_pipeline.ingest.clients import ensure_container, make_checkpoint_store
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline.lake.read_only import connect_read_only
-from azlogs_pipeline.resources import AzlogsSettings
+from azlogs_pipeline_tests.assets.drains import check_results, drain, drain_instance, drain_metadata
 from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.settings import local_environment
@@ -145,23 +145,14 @@ def test_a_consumer_outside_the_deployment_fails_a_check(
     }
     assert list(store.claim_ownership([request]))
     store.close()
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(EVENTHUB_PARTITIONS.name or "", [f"{HUB}:0"])
+    result = drain(drain_instance(f"{HUB}:0"), f"{HUB}:0", raise_on_error=False)
 
-    result = dg.materialize(
-        [raw_events], partition_key=f"{HUB}:0", instance=instance,
-        resources={"azlogs": AzlogsSettings()}, raise_on_error=False,
-    )  # fmt: skip
-
-    (check,) = [
-        c for c in result.get_asset_check_evaluations() if c.check_name == CHECK_CONSUMER_GROUP
-    ]
+    check = check_results(result)[CHECK_CONSUMER_GROUP]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     held_by = check.metadata["held_by"].value
     assert "another consumer of consumer group '$Default'" in str(held_by)
     assert "5b0f9d4e-another-product" in str(held_by)
-    (materialization,) = result.asset_materializations_for_node("raw_events")
-    meta = {k: v.value for k, v in materialization.metadata.items()}
+    meta = drain_metadata(result)
     assert meta["status"] == "owned_elsewhere" and meta["records"] == 0
 
 
