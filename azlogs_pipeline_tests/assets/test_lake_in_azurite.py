@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from azlogs_pipeline_tests.fixtures.azurite import AzuriteEndpoint
 from azlogs_pipeline_tests.fixtures.emulator import send_bodies
 from azlogs_pipeline_tests.fixtures.lake import AzuriteLake
 from azlogs_pipeline_tests.fixtures.settings import local_environment
-from azlogs_pipeline_tests.ingest.test_crash_safety import DRAIN
+from azlogs_pipeline_tests.ingest.test_crash_safety import drain_killed_mid_way
 
 HUB = "adlogs"
 
@@ -123,23 +122,12 @@ def test_kill_9_mid_drain_three_times_with_the_lake_in_azurite_lands_every_recor
     for _ in range(8):
         if kills >= 3:
             break
-        before = len(azurite_lake.blob_names())
-        process = subprocess.Popen(
-            [sys.executable, "-c", DRAIN], env={**os.environ, **env},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            if len(azurite_lake.blob_names()) > before:  # the drain is landing batches
-                break
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 0.3))
-        if process.poll() is None:
-            process.kill()
+        # Under way once it lands batches; a killed drain's claim is a dead process's: the next
+        # drain takes it over at once.
+        if drain_killed_mid_way(env, lambda: len(azurite_lake.blob_names()), rng, 0.3):
             kills += 1
         else:
             publish(200)
-        process.wait()  # its claim is a dead process's: the next drain takes it over at once
     assert kills == 3, "the drain should have been killed mid-way three times"
 
     final = drain_partition(settings, HUB, "0")

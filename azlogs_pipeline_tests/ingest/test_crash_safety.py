@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,33 @@ DRAIN = (
     "from azlogs_pipeline.ingest.drain import drain_partition; "
     "drain_partition(load_settings(), 'adlogs', '0')"
 )
+
+
+def drain_killed_mid_way(
+    env: dict[str, str], landed: Callable[[], int], rng: random.Random, max_pause: float
+) -> bool:
+    """Run `DRAIN` in its own process under `env` and SIGKILL it at a random moment (up to
+    `max_pause` s) once it is under way (`landed()` grew: its first file landed), so the kill
+    lands mid-drain however fast or loaded the machine is. True when it was killed (False: it
+    finished first); the process has ended either way."""
+    before = landed()
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRAIN],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if landed() > before:
+            break
+        time.sleep(0.05)
+    time.sleep(rng.uniform(0.0, max_pause))
+    killed = process.poll() is None
+    if killed:
+        process.kill()
+    process.wait()
+    return killed
 
 
 def records_for(event: int) -> list[dict[str, Any]]:
@@ -76,27 +104,10 @@ def test_random_kills_lose_nothing_and_never_checkpoint_ahead(
     for _ in range(12):
         if kills >= 6:
             break
-        process = subprocess.Popen(
-            [sys.executable, "-c", DRAIN],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # Kill at a random moment once the drain is under way (its first file landed), so the
-        # kills land mid-drain however fast or loaded the machine is.
-        landed_before = len(landed_sequence_numbers(tmp_path))
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            if len(landed_sequence_numbers(tmp_path)) > landed_before:
-                break
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 0.4))
-        if process.poll() is None:
-            process.kill()
+        if drain_killed_mid_way(env, lambda: len(landed_sequence_numbers(tmp_path)), rng, 0.4):
             kills += 1
         else:
             publish(300)  # it caught up: give the next drain a backlog to be killed in
-        process.wait()
         checkpoint = checkpoint_of(settings, namespace, "0")
         if checkpoint is not None:
             done = checkpoint["sequence_number"]
