@@ -139,60 +139,36 @@ def test_azure_failures_of_status_and_publish_are_one_line(
     env["AZLOGS_STORAGE_CONTAINER"] = "never-created-yet"
     fast = {"AZLOGS_EVENTHUB_RETRY_TOTAL": "0"}
 
-    code, err = _cli(monkeypatch, capsys, tmp_path, env, "status")
+    def cli(overrides: dict[str, str], *args: str) -> tuple[int, list[str]]:
+        return _cli(monkeypatch, capsys, tmp_path, {**env, **overrides}, *args)
+
+    code, err = cli({}, "status")
     assert (code, err) == (0, []), "before the first run there are just no checkpoints"
 
     wrong_key = _with_key(env["AZLOGS_STORAGE_CONNECTION_STRING"], KEY)
-    code, err = _cli(
-        monkeypatch,
-        capsys,
-        tmp_path,
-        {**env, "AZLOGS_STORAGE_CONNECTION_STRING": wrong_key},
-        "status",
-    )
+    code, err = cli({"AZLOGS_STORAGE_CONNECTION_STRING": wrong_key}, "status")
     _one_clear_line(code, err, "refused the credentials", "AZLOGS_STORAGE", secret=KEY)
 
     no_blob = env["AZLOGS_STORAGE_CONNECTION_STRING"].replace(
         f":{azurite_endpoint.port}/", f":{free_port()}/"
     )
-    code, err = _cli(
-        monkeypatch,
-        capsys,
-        tmp_path,
-        {**env, "AZLOGS_STORAGE_CONNECTION_STRING": no_blob},
-        "status",
-    )
+    code, err = cli({"AZLOGS_STORAGE_CONNECTION_STRING": no_blob}, "status")
     _one_clear_line(code, err, "could not be reached", "AZLOGS_STORAGE")
 
     no_hub_host = env["AZLOGS_EVENTHUB_CONNECTION_STRING"].replace(
         f":{emulator.port}", f":{free_port()}"
     )
-    code, err = _cli(
-        monkeypatch,
-        capsys,
-        tmp_path,
-        {**env, **fast, "AZLOGS_EVENTHUB_CONNECTION_STRING": no_hub_host},
-        "status",
-    )
+    code, err = cli({**fast, "AZLOGS_EVENTHUB_CONNECTION_STRING": no_hub_host}, "status")
     _one_clear_line(
         code, err, "Could not connect to Event Hubs", "AZLOGS_EVENTHUB_CONNECTION_STRING"
     )
 
-    code, err = _cli(
-        monkeypatch, capsys, tmp_path, {**env, **fast, "AZLOGS_EVENTHUB_NAME": "nohub"}, "status"
-    )
+    code, err = cli({**fast, "AZLOGS_EVENTHUB_NAME": "nohub"}, "status")
     _one_clear_line(code, err, "'nohub' was not found", "AZLOGS_EVENTHUB_NAME")
 
     body = tmp_path / "body.json"
     body.write_text('{"records": []}')
-    code, err = _cli(
-        monkeypatch,
-        capsys,
-        tmp_path,
-        {**env, **fast, "AZLOGS_EVENTHUB_NAME": "nohub"},
-        "publish",
-        str(body),
-    )
+    code, err = cli({**fast, "AZLOGS_EVENTHUB_NAME": "nohub"}, "publish", str(body))
     _one_clear_line(code, err, "'nohub' was not found", "AZLOGS_EVENTHUB_NAME")
 
 
