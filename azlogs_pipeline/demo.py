@@ -18,7 +18,7 @@ from pathlib import Path
 from azlogs_pipeline.config import load_local_tool
 from azlogs_pipeline.local import stack
 from azlogs_pipeline.local.processes import free_port
-from azlogs_pipeline.local.session import Interrupted, Session
+from azlogs_pipeline.local.session import stack_session
 from azlogs_pipeline.stopping import exit_now
 
 DEMO_DIR = Path(".azlogs-stack/demo")
@@ -190,10 +190,7 @@ def show_lake() -> None:
 
 
 def main() -> int:
-    session = Session("demo", DEMO_DIR)
-    session.stop_leftovers()
-    session.start()
-    try:
+    with stack_session("demo", DEMO_DIR) as ended:
         shutil.rmtree(DEMO_DATA, ignore_errors=True)
         os.environ["AZLOGS_DATA_DIR"] = str(DEMO_DATA)
         os.environ.pop("DAGSTER_HOME", None)
@@ -206,13 +203,8 @@ def main() -> int:
         build_tables()
         show_summaries()
         report = write_the_report()
-    except Interrupted as interrupted:
-        print(f"\n{interrupted}: stopping everything `make demo` started...", flush=True)
-        return interrupted.exit_code
-    finally:
-        session.shutdown()
-        stack.down(DEMO_DIR)
-        print("\nStopped the local stack.", flush=True)
+    if ended.exit_code is not None:
+        return ended.exit_code
     if not sent == arrived == drained or again:
         print(
             f"MISMATCH: published {sent}, held {arrived}, drained {drained} then {again} events",

@@ -22,7 +22,7 @@ from azlogs_pipeline.demo import HUB, publish_a_day
 from azlogs_pipeline.instance import dagster_home, open_instance
 from azlogs_pipeline.local import stack
 from azlogs_pipeline.local.processes import free_port
-from azlogs_pipeline.local.session import Interrupted, Session
+from azlogs_pipeline.local.session import stack_session
 from azlogs_pipeline.runner import drain_all, register_eventhub_partitions
 from azlogs_pipeline.stopping import exit_now
 
@@ -31,10 +31,7 @@ UI_PORT = int(load_local_tool("AZLOGS_UI_PORT") or "3000")
 
 
 def main() -> int:
-    session = Session("ui", UI_DIR)
-    session.stop_leftovers()
-    session.start()
-    try:
+    with stack_session("ui", UI_DIR) as ended:
         stack.down(UI_DIR)
         shutil.rmtree(UI_DIR, ignore_errors=True)
         state = stack.up(
@@ -62,13 +59,7 @@ def main() -> int:
             flush=True,
         )
         return ui.wait()
-    except Interrupted as interrupted:
-        print(f"\n{interrupted}: stopping everything `make ui` started...", flush=True)
-        return interrupted.exit_code
-    finally:
-        session.shutdown()
-        stack.down(UI_DIR)
-        print("Stopped the local stack.", flush=True)
+    return ended.exit_code or 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ hard-killed one left behind and stops it.
 On Ctrl-C or SIGTERM the session's main code is interrupted (`Interrupted`) and `shutdown` stops
 the marked processes: first everything but the stack (the runs end safely while Azurite still
 answers), then Azurite and the emulator, each given a few seconds before it is killed. A second
-signal kills them all at once.
+signal kills them all at once. `stack_session` is that lifecycle around a `with` body, for
+`make ui` and `make demo` both.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 import psutil
+
+from azlogs_pipeline.local import stack
 
 MARK = "AZLOGS_SESSION"
 STACK_SERVICES = ("Azurite", "Event Hubs emulator")
@@ -150,3 +155,31 @@ class Session:
                 process.kill()
         psutil.wait_procs(alive, timeout=2)
         return roles
+
+
+@dataclass
+class Ended:
+    """How a `stack_session` ended: `exit_code` is the stop request's (128 + its signal) when
+    Ctrl-C or SIGTERM ended it, else None."""
+
+    exit_code: int | None = None
+
+
+@contextlib.contextmanager
+def stack_session(kind: str, directory: Path) -> Iterator[Ended]:
+    """A `make <kind>` session over the local stack in `directory`: what an earlier one left
+    running is stopped first; a stop request ends the `with` body (its exit code in `Ended`);
+    at the end everything the session started is stopped, the stack last."""
+    session = Session(kind, directory)
+    session.stop_leftovers()
+    session.start()
+    ended = Ended()
+    try:
+        yield ended
+    except Interrupted as interrupted:
+        print(f"\n{interrupted}: stopping everything `make {kind}` started...", flush=True)
+        ended.exit_code = interrupted.exit_code
+    finally:
+        session.shutdown()
+        stack.down(directory)
+        print("\nStopped the local stack.", flush=True)
