@@ -222,7 +222,9 @@ class _Pending:
             self.event_of_record,
         )
         count = len(rows)
-        _, categories, _, times, sources, tenants, resources, operations = zip(*rows, strict=True)
+        _, categories, _, times, sources, tenants, resources, operations, source_ids = zip(
+            *rows, strict=True
+        )
         ids = self.texts.record_ids()
         event_rows = pa.array(events, pa.int32())
         seqs, offsets, enqueued = zip(*self.events, strict=True)
@@ -243,6 +245,10 @@ class _Pending:
             pa.array(enqueued, _TIMESTAMP).take(event_rows),
             pa.array(indexes, pa.int32()),
             pa.repeat(pa.scalar(ingested_at, _TIMESTAMP), count),
+            pa.array(
+                [own if own is not None else rid for own, rid in zip(source_ids, ids, strict=True)],
+                pa.string(),
+            ),
         ]
         return pa.Table.from_arrays(columns, schema=RAW_RECORDS_SCHEMA)
 

@@ -29,6 +29,11 @@ absurd: the enqueued time is used and `event_time_source` says so, e.g. `enqueue
 (properties.createdDateTime in the future)`; the original value stays in the record.
 
 Keys match in any casing, and `properties` may be a JSON-encoded string.
+
+Source id. The record's own id as sent: `properties.id`, or the top-level `Id` of a record without
+`properties` (the Log-Analytics shape), as text; None when it has none. The raw lake keeps it as
+the record's dedupe key (`lake/raw_schema.py`), so a table build finds the records that may be
+versions of one event (one sign-in sent several times) without parsing every record.
 """
 
 from __future__ import annotations
@@ -115,6 +120,7 @@ class RecordFields(NamedTuple):
     tenant_id: str | None
     resource_id: str | None
     operation_name: str | None
+    source_id: str | None
     canonical_json: bytes
 
 
@@ -145,8 +151,19 @@ def extract_record_fields(
         _tenant_id(record, properties, resource_id),
         resource_id,
         _text(get_ci(record, "operationName")),
+        source_id(record, properties),
         canonical,
     )
+
+
+def source_id(record: Mapping[str, Any], properties: Mapping[str, Any] | None) -> str | None:
+    """The record's own id (see the module docstring): the text the table SQL reads as its id
+    (`properties.id`, else a Log-Analytics record's `Id`; keys as spelled), any other JSON value
+    than a string as its canonical JSON text."""
+    value = properties.get("id") if properties is not None else record.get("Id")
+    if value is None or isinstance(value, str):
+        return value
+    return canonical_json(value).decode()
 
 
 def canonical_json(record: Any) -> bytes:

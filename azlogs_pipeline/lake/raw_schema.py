@@ -26,9 +26,16 @@ RAW_RECORDS_SCHEMA = pa.schema(
         pa.field("enqueued_time", _TIMESTAMP, nullable=False),
         pa.field("record_index", pa.int32(), nullable=False),
         pa.field("ingested_at", _TIMESTAMP, nullable=False),
+        pa.field("dedupe_key", pa.string(), nullable=False),
     ],
     metadata={"azlogs.table": "raw_records", "azlogs.schema_version": SCHEMA_VERSION},
 )
+
+DEDUPE_KEY = "dedupe_key"
+"""The raw column the table builds find possible versions of one event by: the record's own id
+(`ingest.records.source_id`), else its `record_id`. Two records with one key may be versions of one
+event; a record whose key no other record of the hour has is the only version of its event. Raw
+files written before the column existed lack it (the builds then take their slower path)."""
 
 DEADLETTER_SCHEMA = pa.schema(
     [
@@ -60,6 +67,7 @@ RAW_DICTIONARY_COLUMNS = (
 RAW_COMPRESSION = {field.name: "snappy" for field in RAW_RECORDS_SCHEMA} | {
     "record": "zstd",
     "record_id": "zstd",
+    "dedupe_key": "zstd",
 }
 """Per-column codecs of a raw file: zstd where the bytes are (the record text, the ids); snappy for
 the small columns, whose zstd contexts cost more CPU than they save bytes (same file size within

@@ -2,9 +2,13 @@
 
 For each table: the raw files of that hour for the table's categories (and no other hour: the cost
 is what the hour holds) are exposed to DuckDB as the relation `raw_hour`; the table's SELECT
-(`normalize/sql/<table>.sql`) runs over it; the rows, ordered by `(event_time, record_id)`, are
-written to `lake/tables/<table>/date=YYYY-MM-DD/hour=HH/part.parquet`, atomically replacing any
-previous build of that hour. Building an hour twice gives the same rows in the same order.
+(`normalize/sql/<table>.sql`) runs over it; the rows are streamed to
+`lake/tables/<table>/date=YYYY-MM-DD/hour=HH/part.parquet`, atomically replacing any previous build
+of that hour. Building an hour twice gives the same rows in the same order (a byte-identical file):
+ordered by `(event_time, record_id)`, or for a table that dedupes by the raw `dedupe_key`
+(`TableSpec.dedupes_by_key`, signin_logs) in the order its SQL gives, the raw files' order (files
+by name, rows as landed) for records without other versions. DuckDB keeps that order, with any
+number of threads, because the session preserves insertion order.
 
 An hour that yields no rows for a table has no table-hour file: a previous file is removed (an
 hour whose raw records were all removed must not keep stale rows). The catalog's views still
@@ -28,6 +32,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
+from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     RawFile,
     partition_lock,
@@ -42,7 +47,7 @@ from azlogs_pipeline.lake.paths import (
     scratch_dir,
     table_hour_file,
 )
-from azlogs_pipeline.lake.raw_schema import RAW_RECORDS_SCHEMA
+from azlogs_pipeline.lake.raw_schema import DEDUPE_KEY, RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.sessions import build_session, query_arrow, relation
 from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
@@ -54,6 +59,12 @@ COMPRESSION: Literal["zstd"] = "zstd"
 ROW_GROUP_ROWS = 10_000
 """Rows per Parquet row group of a table hour: the writer holds one row group per thread in
 memory (DuckDB's default of 122,880 rows of sign-ins with their raw JSON is about 1 GB)."""
+STREAMING_MIN_MB = 512
+"""The budget from which a table that dedupes by key (`TableSpec.dedupes_by_key`) streams its rows
+from the raw scan to the Parquet writer: both at work at once need about 150-250 MB (raw row groups
+of up to a drain's flush, the writer's row group). Below it the rows are staged in a DuckDB table
+first (spilled to scratch when they do not fit), as the sort of the other tables does."""
+STAGED_TABLE = "staged_rows"
 TABLES_AREA = "tables"
 """The writer-lock area of table hours (`lake.builds.partition_lock`)."""
 
@@ -128,8 +139,11 @@ def table_schema(table: str) -> pa.Schema:
 
 
 def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A build session (`lake.sessions.build_session`) with the table queries' shared macros."""
-    return build_session([macros_sql()], timezone=timezone, scratch=scratch)
+    """A build session (`lake.sessions.build_session`) with the table queries' shared macros,
+    keeping the order of rows (the order of an unsorted table's file)."""
+    con = build_session([macros_sql()], timezone=timezone, scratch=scratch)
+    con.execute("SET preserve_insertion_order = true")
+    return con
 
 
 def _build_table(
@@ -145,9 +159,10 @@ def _build_table(
     rows_per_category: dict[str, int] = {}
 
     def write(tmp: Path) -> int:
-        _relation(con, spec).write_parquet(
-            str(tmp), compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS
-        )
+        _write(con, spec, tmp)
+        if spec.dedupes_by_key and not _ids_unique(con, tmp):
+            _register_raw(con, files, start, use_keys=False)
+            _write(con, spec, tmp)
         written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
         rows_per_category.update(_counts_of(written.fetchall()))
         return sum(rows_per_category.values())
@@ -172,12 +187,51 @@ def _build_table(
     )
 
 
+def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path) -> None:
+    if not spec.dedupes_by_key:
+        _relation(con, spec).write_parquet(
+            str(path), compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS
+        )
+        return
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")  # the raw files' order (a hash join reorders with two)
+    try:
+        staged = load_build_memory_mb() < STREAMING_MIN_MB
+        if staged:
+            query = f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS\n{_query(spec)}"
+            relation(con, query, f"normalization SQL of table {spec.name!r}")
+        rows = con.table(STAGED_TABLE) if staged else _relation(con, spec)
+        rows.write_parquet(str(path), compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        if staged:
+            con.execute(f"DROP TABLE {STAGED_TABLE}")
+    finally:
+        con.execute("SET threads = $threads", {"threads": threads[0] if threads else 1})
+
+
+def _ids_unique(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether no two rows of the written table file share an `id`."""
+    row = con.read_parquet(str(path)).aggregate("count(id) = count(DISTINCT id)").fetchone()
+    return bool(row and row[0])
+
+
 def _register_raw(
-    con: duckdb.DuckDBPyConnection, files: Sequence[LakePath], start: datetime | None
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[LakePath],
+    start: datetime | None,
+    use_keys: bool = True,
 ) -> None:
-    """Expose the raw records of `files` within the hour at `start` as the view `raw_hour`."""
+    """Expose the raw records of `files` within the hour at `start` as the view `raw_hour`.
+
+    Its `dedupe_key` is NULL (unknown) in the rows of raw files written before that column
+    existed, and in every row without ``use_keys``."""
     if files:
-        relation = con.read_parquet([str(f) for f in files], hive_partitioning=False)
+        relation = con.read_parquet(
+            [str(f) for f in files], hive_partitioning=False, union_by_name=True
+        )
+        if DEDUPE_KEY in relation.columns and not use_keys:
+            relation = relation.project(f"* EXCLUDE ({DEDUPE_KEY})")
+        if DEDUPE_KEY not in relation.columns:
+            relation = relation.project(f"*, NULL::VARCHAR AS {DEDUPE_KEY}")
         if start is not None:
             event_time = duckdb.ColumnExpression("event_time")
             relation = relation.filter(
@@ -190,6 +244,8 @@ def _register_raw(
 
 
 def _query(spec: TableSpec) -> str:
+    if spec.dedupes_by_key:
+        return spec.sql()
     order = ", ".join(ORDER_COLUMNS)
     return f"SELECT * FROM (\n{spec.sql()}\n) AS t ORDER BY {order}"
 

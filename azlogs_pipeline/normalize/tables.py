@@ -36,6 +36,11 @@ class TableSpec:
     name: str
     categories: tuple[str, ...]
     category_suffixes: tuple[str, ...] = ()
+    dedupes_by_key: bool = False
+    """The SQL finds the records that may be versions of one event by the raw `dedupe_key` and
+    passes every other record straight through (signin_logs.sql says how): its rows are not sorted
+    (they keep the raw files' order, which is deterministic), and a build whose rows repeat an
+    `id` (raw keys that disagree with the SQL's ids) is rebuilt with the keys ignored."""
 
     def matches(self, category: str) -> bool:
         lowered = category.lower()
@@ -78,6 +83,7 @@ TABLES: tuple[TableSpec, ...] = (
         "signin_logs",
         SIGNIN_CATEGORIES,
         category_suffixes=("SignInLogs",),
+        dedupes_by_key=True,
     ),
     TableSpec("audit_logs", ("AuditLogs",)),
     TableSpec("provisioning_logs", ("ProvisioningLogs",)),

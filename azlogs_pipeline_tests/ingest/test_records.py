@@ -327,3 +327,13 @@ def test_integers_within_64_bits_keep_the_ids_they_always_had() -> None:
     assert canonical_json(item.record) == orjson.dumps(
         orjson.loads(body)["records"][0], option=orjson.OPT_SORT_KEYS
     )
+
+
+def test_source_id_is_the_id_the_table_sql_reads() -> None:
+    signin = sign_in()
+    assert extract_record_fields(signin, ENQUEUED).source_id == signin["properties"]["id"]
+    pascal = {**pascal_sign_in(), "Id": "p1"}
+    assert extract_record_fields(pascal, ENQUEUED).source_id == "p1"
+    encoded = {**signin, "properties": orjson.dumps({"id": 42}).decode()}
+    assert extract_record_fields(encoded, ENQUEUED).source_id == "42"
+    assert extract_record_fields({"category": "Administrative"}, ENQUEUED).source_id is None

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from azlogs_pipeline.lake.builds import raw_hour_inputs
 from azlogs_pipeline.lake.paths import raw_hour_dir, table_hour_file
 from azlogs_pipeline.normalize import build_hour, table_schema
 from azlogs_pipeline.normalize.tables import TABLES, TableSpec, table_for_category, table_spec
@@ -72,7 +73,22 @@ def test_build_writes_one_file_per_table_hour_with_counts(tmp_path: Path) -> Non
     assert signins.records_per_category == {"ServicePrincipalSignInLogs": 1, "SignInLogs": 8}
     assert signins.rows_per_category == {"ServicePrincipalSignInLogs": 1, "SignInLogs": 6}
     rows = pq.read_table(signins.path).to_pylist()
-    keys = [(r["event_time"], r["record_id"]) for r in rows]
+    # sign-ins sent once keep the raw lake's order (files by name, rows as landed); those sent
+    # several times (s0 twice in one file, s1 from two hubs) follow, by event time
+    singles = [r for r in rows if r["source_records"] == 1]
+    merged = [r for r in rows if r["source_records"] > 1]
+    assert rows == singles + merged
+    landed = [
+        record_id
+        for f in raw_hour_inputs(tmp_path, HOUR)
+        for record_id in pq.read_table(
+            raw_hour_dir(tmp_path, f.category, HOUR) / f.name, columns=["record_id"]
+        )["record_id"].to_pylist()
+    ]
+    single_ids = {r["record_id"] for r in singles}
+    assert [r["record_id"] for r in singles] == [i for i in landed if i in single_ids]
+    assert sorted(r["id"] for r in merged) == ["s0", "s1"]
+    keys = [(r["event_time"], r["record_id"]) for r in merged]
     assert keys == sorted(keys)
     # the audit record is in hour 08: hour 10 has none
     assert (results["audit_logs"].rows, results["audit_logs"].path) == (0, None)

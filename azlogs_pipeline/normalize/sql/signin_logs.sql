@@ -26,10 +26,27 @@
 -- applied_ca_policies of a sign-in sent as several records is the union of every version's
 -- policies (distinct, sorted by policy id), so split records lose nothing.
 -- Records without an `id` are never merged with each other: they are keyed by record_id.
-WITH parsed AS (
+--
+-- Only the records that may be versions of one sign-in go through that ranking: those whose raw
+-- `dedupe_key` (the drain's copy of the id, else the record_id: lake/raw_schema.py) another record
+-- of the hour shares. Every other record is the only version of its sign-in and passes straight
+-- from the parse to the output, in the raw files' order (no window, no sort over the hour); the
+-- ranked ones follow, by (event_time, record_id). A NULL key (raw files written before the column
+-- existed) is unknown: all such records are ranked together, as every record once was. Keys only
+-- choose the path: the build checks the ids it wrote are unique (normalize/hour.py), and builds
+-- the hour again with every key NULL when they are not.
+WITH multi_keys AS (
+    SELECT coalesce(dedupe_key, '') AS split_key
+    FROM raw_hour
+    GROUP BY split_key
+    HAVING count(*) > 1
+),
+
+parsed AS NOT MATERIALIZED (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
+        coalesce(r.dedupe_key, '') AS split_key,
         -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
         parse_record(
             r.record,
@@ -73,7 +90,7 @@ WITH parsed AS (
     FROM raw_hour AS r
 ),
 
-with_pascal AS (
+with_pascal AS NOT MATERIALIZED (
     -- Log-Analytics-shaped records (no `properties`): read their PascalCase top-level keys.
     -- Nested objects are read as text (an object or a JSON-encoded string) and parsed below.
     SELECT
@@ -102,11 +119,11 @@ with_pascal AS (
     FROM parsed
 ),
 
-fields AS (
+fields AS NOT MATERIALIZED (
     -- One shape for both: Azure Monitor value first, Log-Analytics value otherwise.
     SELECT
         record_id, event_time, category, tenant_id,
-        eventhub, partition_id, sequence_number, enqueued_time, record_index,
+        eventhub, partition_id, sequence_number, enqueued_time, record_index, split_key,
         coalesce(p.id, lp.Id) AS id,
         TRY_CAST(j.time AS TIMESTAMPTZ) AS processed_time,
         coalesce(p.correlationId, j.correlationId, lp.CorrelationId) AS correlation_id,
@@ -181,7 +198,7 @@ fields AS (
     FROM with_pascal
 ),
 
-typed AS (
+typed AS NOT MATERIALIZED (
     SELECT
         *,
         coalesce(TRY_CAST(status.errorCode AS INTEGER), TRY_CAST(result_type AS INTEGER))
@@ -208,6 +225,7 @@ ranked AS (
         ) AS version_rank,
         count(*) OVER (PARTITION BY coalesce(id, 'record:' || record_id)) AS versions
     FROM typed
+    WHERE split_key IN (SELECT split_key FROM multi_keys)
 ),
 
 merged_policies AS (
@@ -216,90 +234,107 @@ merged_policies AS (
     FROM ranked
     WHERE versions > 1
     GROUP BY signin_key
+),
+
+kept AS NOT MATERIALIZED (
+    -- The records of a key no other record has, then the kept version of each ranked sign-in.
+    SELECT *, 1::BIGINT AS versions, NULL AS policies, true AS single
+    FROM typed
+    WHERE split_key NOT IN (SELECT split_key FROM multi_keys)
+    UNION ALL BY NAME
+    SELECT r.* EXCLUDE (signin_key, version_rank), m.policies, false AS single
+    FROM ranked AS r
+    LEFT JOIN merged_policies AS m USING (signin_key)
+    WHERE version_rank = 1
+),
+
+signin_rows AS NOT MATERIALIZED (
+    SELECT
+        single,
+        id,
+        event_time,
+        category,
+        CASE
+            WHEN lower(category) = 'signinlogs' THEN 'interactive'
+            WHEN lower(category) LIKE '%noninteractive%' THEN 'non_interactive'
+            WHEN lower(category) LIKE '%managedidentity%' THEN 'managed_identity'
+            WHEN lower(category) LIKE '%serviceprincipal%' THEN 'service_principal'
+            WHEN lower(category) LIKE '%adfs%' THEN 'adfs'
+            ELSE 'interactive'
+        END AS signin_type,
+        user_id,
+        user_principal_name,
+        user_display_name,
+        user_type,
+        app_id,
+        app_display_name,
+        resource_display_name,
+        service_principal_id,
+        service_principal_name,
+        CASE WHEN trim(ip_text) IN ('', '<null>', '&lt;null&gt;') THEN NULL ELSE ip_text END
+            AS ip_address,
+        TRY_CAST(TRY_CAST(asn_text AS DOUBLE) AS BIGINT) AS autonomous_system_number,
+        client_app_used,
+        user_agent,
+        TRY_CAST(interactive_text AS BOOLEAN) AS is_interactive,
+        error_code,
+        nullif(status.failureReason, '') AS failure_reason,
+        nullif(status.additionalDetails, '') AS additional_details,
+        -- 0 is success; 50140 ("keep me signed in"), 50058 (no session yet) and 90025 (internal
+        -- retry) are expected interrupts, not failures; every other code is a failure.
+        CASE
+            WHEN error_code = 0 THEN 'success'
+            WHEN error_code IN (50140, 50058, 90025) THEN 'interrupted'
+            WHEN error_code IS NOT NULL THEN 'failure'
+        END AS result,
+        conditional_access_status,
+        authentication_requirement,
+        -- Second-factor methods used (authenticationDetails steps of multifactor requirement),
+        -- else the legacy mfaDetail.authMethod; [] when none.
+        coalesce(
+            nullif(list_sort(list_distinct(list_transform(
+                list_filter(auth_details, lambda d: d.authenticationStepRequirement ILIKE 'multifactor%'
+                                                AND coalesce(d.authenticationMethod, '') <> ''),
+                lambda d: d.authenticationMethod))), []),
+            CASE WHEN coalesce(mfa_detail_method, '') <> '' THEN [mfa_detail_method] END,
+            []::VARCHAR[]
+        ) AS mfa_methods,
+        nullif(location.city, '') AS location_city,
+        nullif(location.state, '') AS location_state,
+        nullif(location.countryOrRegion, '') AS location_country,
+        TRY_CAST(location.geoCoordinates.latitude AS DOUBLE) AS latitude,
+        TRY_CAST(location.geoCoordinates.longitude AS DOUBLE) AS longitude,
+        nullif(device.deviceId, '') AS device_id,
+        nullif(device.operatingSystem, '') AS device_os,
+        nullif(device.browser, '') AS device_browser,
+        TRY_CAST(device.isCompliant AS BOOLEAN) AS device_is_compliant,
+        TRY_CAST(device.isManaged AS BOOLEAN) AS device_is_managed,
+        nullif(device.trustType, '') AS device_trust_type,
+        risk_level_aggregated,
+        risk_level_during_signin,
+        risk_state,
+        risk_detail,
+        risk_event_types,
+        coalesce(policies, applied_ca_policies) AS applied_ca_policies,
+        token_issuer_type,
+        cross_tenant_access_type,
+        home_tenant_id,
+        resource_tenant_id,
+        duration_ms,
+        session_id,
+        authentication_protocol,
+        unique_token_identifier,
+        record_id,
+        tenant_id,
+        correlation_id,
+        eventhub,
+        partition_id,
+        sequence_number,
+        enqueued_time,
+        versions AS source_records
+    FROM kept
 )
 
-SELECT
-    id,
-    event_time,
-    category,
-    CASE
-        WHEN lower(category) = 'signinlogs' THEN 'interactive'
-        WHEN lower(category) LIKE '%noninteractive%' THEN 'non_interactive'
-        WHEN lower(category) LIKE '%managedidentity%' THEN 'managed_identity'
-        WHEN lower(category) LIKE '%serviceprincipal%' THEN 'service_principal'
-        WHEN lower(category) LIKE '%adfs%' THEN 'adfs'
-        ELSE 'interactive'
-    END AS signin_type,
-    user_id,
-    user_principal_name,
-    user_display_name,
-    user_type,
-    app_id,
-    app_display_name,
-    resource_display_name,
-    service_principal_id,
-    service_principal_name,
-    CASE WHEN trim(ip_text) IN ('', '<null>', '&lt;null&gt;') THEN NULL ELSE ip_text END
-        AS ip_address,
-    TRY_CAST(TRY_CAST(asn_text AS DOUBLE) AS BIGINT) AS autonomous_system_number,
-    client_app_used,
-    user_agent,
-    TRY_CAST(interactive_text AS BOOLEAN) AS is_interactive,
-    error_code,
-    nullif(status.failureReason, '') AS failure_reason,
-    nullif(status.additionalDetails, '') AS additional_details,
-    -- 0 is success; 50140 ("keep me signed in"), 50058 (no session yet) and 90025 (internal
-    -- retry) are expected interrupts, not failures; every other code is a failure.
-    CASE
-        WHEN error_code = 0 THEN 'success'
-        WHEN error_code IN (50140, 50058, 90025) THEN 'interrupted'
-        WHEN error_code IS NOT NULL THEN 'failure'
-    END AS result,
-    conditional_access_status,
-    authentication_requirement,
-    -- Second-factor methods used (authenticationDetails steps of multifactor requirement),
-    -- else the legacy mfaDetail.authMethod; [] when none.
-    coalesce(
-        nullif(list_sort(list_distinct(list_transform(
-            list_filter(auth_details, lambda d: d.authenticationStepRequirement ILIKE 'multifactor%'
-                                            AND coalesce(d.authenticationMethod, '') <> ''),
-            lambda d: d.authenticationMethod))), []),
-        CASE WHEN coalesce(mfa_detail_method, '') <> '' THEN [mfa_detail_method] END,
-        []::VARCHAR[]
-    ) AS mfa_methods,
-    nullif(location.city, '') AS location_city,
-    nullif(location.state, '') AS location_state,
-    nullif(location.countryOrRegion, '') AS location_country,
-    TRY_CAST(location.geoCoordinates.latitude AS DOUBLE) AS latitude,
-    TRY_CAST(location.geoCoordinates.longitude AS DOUBLE) AS longitude,
-    nullif(device.deviceId, '') AS device_id,
-    nullif(device.operatingSystem, '') AS device_os,
-    nullif(device.browser, '') AS device_browser,
-    TRY_CAST(device.isCompliant AS BOOLEAN) AS device_is_compliant,
-    TRY_CAST(device.isManaged AS BOOLEAN) AS device_is_managed,
-    nullif(device.trustType, '') AS device_trust_type,
-    risk_level_aggregated,
-    risk_level_during_signin,
-    risk_state,
-    risk_detail,
-    risk_event_types,
-    coalesce(m.policies, applied_ca_policies) AS applied_ca_policies,
-    token_issuer_type,
-    cross_tenant_access_type,
-    home_tenant_id,
-    resource_tenant_id,
-    duration_ms,
-    session_id,
-    authentication_protocol,
-    unique_token_identifier,
-    record_id,
-    tenant_id,
-    correlation_id,
-    eventhub,
-    partition_id,
-    sequence_number,
-    enqueued_time,
-    versions AS source_records
-FROM ranked
-LEFT JOIN merged_policies AS m USING (signin_key)
-WHERE version_rank = 1
+SELECT * EXCLUDE (single) FROM signin_rows WHERE single
+UNION ALL
+(SELECT * EXCLUDE (single) FROM signin_rows WHERE NOT single ORDER BY event_time, record_id)
