@@ -165,6 +165,8 @@ MEANINGS: dict[str, str] = {
     "record": "the record exactly as landed (JSON text)",
     "repaired": "Azure's known serialization defects were repaired before parsing",
     "record_index": "the record's position in its event's records array",
+    "dedupe_key": "the record's own id (properties.id), else record_id: records sharing it may "
+    "be versions of one event",
     "reason": "why the event could not be parsed (and where)",
     "body": "the event's original bytes",
     "body_size": "size of the event's body, in bytes",
