@@ -184,6 +184,29 @@ class Planner:
     def ids(items: list[Item]) -> list[str]:
         return [it.rec["properties"]["id"] for it in items if it.category != "UserRiskEvents"]
 
+    def user_scenario(
+        self,
+        kind: str,
+        user: User,
+        window: tuple[int, int],
+        items: list[Item],
+        details: dict[str, Any],
+        raised_by: list[Item] | None = None,
+        context: list[Item] | None = None,
+    ) -> Scenario:
+        """A scenario against `user` over `window` (start, end): the sign-ins that raise it are
+        `raised_by`'s (all of `items` by default), its details start with the user's id."""
+        return Scenario(
+            kind,
+            user.upn,
+            "user",
+            *window,
+            self.ids(items if raised_by is None else raised_by),
+            items,
+            {"user_id": user.user_id, **details},
+            self.ids(context or []),
+        )
+
     # -- scenarios ----------------------------------------------------------------------------
     def password_spray(self) -> Scenario | str:
         rng = self.ctx.rng
@@ -249,16 +272,12 @@ class Planner:
                     t, user, 50126 if rng.random() < 0.85 else 50053, BY_CODE[country].cities[0], ip
                 )
             )
-        return Scenario(
+        return self.user_scenario(
             "distributed_brute_force",
-            user.upn,
-            "user",
-            times[0],
-            times[-1],
-            self.ids(items),
+            user,
+            (times[0], times[-1]),
             items,
             {
-                "user_id": user.user_id,
                 "failures": n,
                 "locations": [{"country": c, "ip": ip} for c, ip in sources],
             },
@@ -313,22 +332,19 @@ class Planner:
             app=rng.pick(self.ctx.pop.apps[:4]),
         )
         user.blackouts.append((ta + SECOND, tn + gap))
-        return Scenario(
+        return self.user_scenario(
             "new_country",
-            user.upn,
-            "user",
-            tn,
-            tn,
-            self.ids([new]),
+            user,
+            (tn, tn),
             [anchor, new],
             {
-                "user_id": user.user_id,
                 "home_country": user.country.code,
                 "new_country": city.country,
                 "city": city.name,
                 "distance_km": round(km, 1),
             },
-            self.ids([anchor]),
+            raised_by=[new],
+            context=[anchor],
         )
 
     def impossible_travel(self) -> Scenario | str:
@@ -388,16 +404,12 @@ class Planner:
             )
             items.append(Item(proc, t2, "UserRiskEvents", rec, proc - t2 >= HOUR))
         speed = km / (dt / HOUR)
-        return Scenario(
+        return self.user_scenario(
             "impossible_travel",
-            user.upn,
-            "user",
-            t1,
-            t2,
-            self.ids(items),
+            user,
+            (t1, t2),
             items,
             {
-                "user_id": user.user_id,
                 "from_city": user.city.name,
                 "to_city": city.name,
                 "distance_km": round(km, 1),
@@ -434,15 +446,8 @@ class Planner:
             )
         t += (60 + int(rng.random() * 180)) * SECOND
         items.append(self.signin(t, user, 0, user.city, ip, mfa=True, app=self.ctx.pop.apps[0]))
-        return Scenario(
-            "mfa_fatigue",
-            user.upn,
-            "user",
-            items[0].ev,
-            t,
-            self.ids(items),
-            items,
-            {"user_id": user.user_id, "denials": n, "ip": ip},
+        return self.user_scenario(
+            "mfa_fatigue", user, (items[0].ev, t), items, {"denials": n, "ip": ip}
         )
 
     def legacy_auth_success(self) -> Scenario | str:
@@ -461,16 +466,12 @@ class Planner:
             self.signin(t, user, 0, user.city, ip, client=rng.pick(LEGACY_SUCCESS_CLIENTS))
             for t in times
         ]
-        return Scenario(
+        return self.user_scenario(
             "legacy_auth_success",
-            user.upn,
-            "user",
-            times[0],
-            times[-1],
-            self.ids(items),
+            user,
+            (times[0], times[-1]),
             items,
             {
-                "user_id": user.user_id,
                 "ip": ip,
                 "clients": [it.rec["properties"]["clientAppUsed"] for it in items],
             },
