@@ -15,24 +15,16 @@ from azlogs_pipeline.assets.ingest import EVENTHUB_PARTITIONS
 from azlogs_pipeline.lake.paths import raw_root
 from azlogs_pipeline_tests.assets.test_run_interrupts import publish
 from azlogs_pipeline_tests.dagster_service.conftest import HUB, SeededService
-from azlogs_pipeline_tests.dagster_service.service import DagsterService
-from azlogs_pipeline_tests.dagster_service.test_ui_backfill import (
-    LAUNCH,
+from azlogs_pipeline_tests.dagster_service.graphql import (
+    RUN_STATUS,
     RUNS,
-    wait_until_done,
+    TERMINATE,
+    launch_backfill,
 )
+from azlogs_pipeline_tests.dagster_service.service import DagsterService
+from azlogs_pipeline_tests.dagster_service.test_ui_backfill import wait_until_done
 
 KEY = f"{HUB}:0"
-TERMINATE = """
-mutation Terminate($id: String!) {
-  terminateRun(runId: $id) {
-    __typename
-    ... on TerminateRunFailure { message }
-    ... on PythonError { message }
-  }
-}"""
-RUN_STATUS = """
-query RunStatus($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
 
 
 def launch_drain(service: DagsterService) -> str:
@@ -43,9 +35,7 @@ def launch_drain(service: DagsterService) -> str:
         "title": f"drain {KEY}",
         "runConfigData": {"execution": {"config": {"in_process": {}}}},
     }
-    result = service.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
-    assert result["__typename"] == "LaunchBackfillSuccess", result
-    return str(result["backfillId"])
+    return launch_backfill(service, params)
 
 
 def the_run(service: DagsterService, backfill_id: str, timeout: float = 240) -> dict[str, Any]:

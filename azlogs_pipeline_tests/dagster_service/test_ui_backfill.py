@@ -21,6 +21,7 @@ from azlogs_pipeline_tests.dagster_service.conftest import (
     SeededService,
     seeded_records,
 )
+from azlogs_pipeline_tests.dagster_service.graphql import RUNS, STATUS, launch_backfill
 from azlogs_pipeline_tests.dagster_service.service import DagsterService
 
 HOURS = [f"{SEEDED_DAY:%Y-%m-%d}-{hour:02d}:00" for hour in SEEDED_HOURS]
@@ -28,29 +29,6 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 BACKFILL_SECONDS = 540
-
-LAUNCH = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on Error { message }
-  }
-}"""
-STATUS = """
-query Status($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    __typename
-    ... on PartitionBackfill { status }
-    ... on Error { message }
-  }
-}"""
-RUNS = """
-query Runs($id: String!) {
-  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
-    ... on Runs { results { runId status startTime endTime tags { key value } } }
-  }
-}"""
 
 
 def hourly_asset_keys() -> list[dg.AssetKey]:
@@ -76,9 +54,7 @@ def launch(service: DagsterService, keys: list[dg.AssetKey], title: str) -> str:
         # (what the launchpad's "execution: in_process" does; it keeps this test short).
         "runConfigData": {"execution": {"config": {"in_process": {}}}},
     }
-    result = service.graphql(LAUNCH, {"params": params})["launchPartitionBackfill"]
-    assert result["__typename"] == "LaunchBackfillSuccess", result
-    return str(result["backfillId"])
+    return launch_backfill(service, params)
 
 
 def wait_until_done(service: DagsterService, backfill_id: str, deadline: float) -> str:
