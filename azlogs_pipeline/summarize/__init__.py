@@ -15,6 +15,10 @@ writing `sql/<name>.sql`; the Dagster asset, catalog view and schema seed follow
   `detection_thresholds` (one row, see `thresholds.DetectionThresholds`) is there too. The macros
   of `normalize/sql/_macros.sql` and `summarize/sql/_macros.sql` are available. Never paste a
   value into SQL: anything variable comes through these views.
+- A range of partitions runs the SELECT once for many of them (`summarize/inputs.py`): as a
+  LATERAL subquery per `summary_window` row, so write joins, not subquery expressions (EXISTS,
+  `(SELECT ...)` as a value, a LATERAL of its own): DuckDB 1.5.5 fails on them nested there
+  (`test_range_inputs` checks every file).
 - Output: the SELECT's rows, sorted on all columns (deterministic), replace the partition's file
   atomically; no rows removes the file. Build any partition any number of times, in any order: same
   file. A row must belong to exactly one partition (e.g. the hour of the event that makes it), so

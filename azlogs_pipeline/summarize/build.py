@@ -9,6 +9,11 @@ summary's SELECT (`summarize/sql/<name>.sql`) runs over them; its rows, sorted o
 replace `lake/summaries/<name>/date=.../[hour=.../]part.parquet` atomically. A partition with no
 rows has no file (an older file is removed). Building a partition again gives the same file.
 
+`build_summaries` builds a range: when its inputs are small enough to load once
+(`inputs.RangeInputs`), the SQL runs once for a batch of partitions (a LATERAL query over their
+window rows) and the result is split and written per partition, the same files as partition by
+partition (the path of larger or blob-lake inputs).
+
 No data value is interpolated into SQL: files, bounds and thresholds go through DuckDB's
 relational API and registered Arrow tables.
 """
@@ -16,6 +21,7 @@ relational API and registered Arrow tables.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -23,7 +29,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     partition_lock,
     replace_partition,
@@ -47,7 +55,13 @@ from azlogs_pipeline.lake.storage import LakePath
 from azlogs_pipeline.normalize.hour import table_schema
 from azlogs_pipeline.normalize.tables import macros_sql
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
-from azlogs_pipeline.summarize.inputs import RangeInputs, register_files
+from azlogs_pipeline.summarize.inputs import (
+    PARTITION_COLUMN,
+    RANGE_LOAD_FRACTION,
+    RANGE_WINDOWS,
+    RangeInputs,
+    register_files,
+)
 from azlogs_pipeline.summarize.specs import (
     CATALOG_VIEWS,
     DAY_GRAIN,
@@ -190,7 +204,7 @@ def build_summaries(
     with contextlib.ExitStack() as stack:
         con = stack.enter_context(connect(scratch=scratch_dir(data_dir)))  # ~25 ms: one a range
         inputs = None
-        if spec.lookback_hours and len(windows) > 1:  # partitions that read the same files
+        if len(windows) > 1:
             inputs = RangeInputs(
                 con,
                 data_dir,
@@ -200,10 +214,104 @@ def build_summaries(
                 (table_schema, summary_schema),
             )
             stack.callback(inputs.close)
+            if inputs.loaded:
+                return [
+                    result
+                    for batch in _batches(spec, windows, inputs)
+                    for result in _build_batch(data_dir, spec, batch, con, inputs, thresholds)
+                ]
         return [
             build_summary(data_dir, name, w, thresholds=thresholds, con=con, inputs=inputs)
             for w in windows
         ]
+
+
+def _batches(
+    spec: SummarySpec, windows: list[datetime], inputs: RangeInputs
+) -> Iterator[list[datetime]]:
+    """`windows` in runs whose partitions read at most 1/`RANGE_LOAD_FRACTION` of the memory
+    budget of files together (a ranged query holds every partition's look-back rows at once)."""
+    budget = load_build_memory_mb() * 1024 * 1024 // RANGE_LOAD_FRACTION
+    batch: list[datetime] = []
+    total = 0
+    for window_start in windows:
+        start, end = partition_window(spec, window_start)
+        size = inputs.window_bytes(start - timedelta(hours=spec.lookback_hours), end)
+        if batch and total + size > budget:
+            yield batch
+            batch, total = [], 0
+        batch.append(window_start)
+        total += size
+    if batch:
+        yield batch
+
+
+def _build_batch(
+    data_dir: Path,
+    spec: SummarySpec,
+    batch: list[datetime],
+    con: duckdb.DuckDBPyConnection,
+    inputs: RangeInputs,
+    thresholds: DetectionThresholds,
+) -> list[SummaryResult]:
+    """Rebuild the partitions `batch` (window starts) with one ranged query: what
+    `build_summary` with `inputs` writes for each, partition by partition."""
+    windows = [partition_window(spec, w) for w in batch]
+    bounds = [(s, e, s - timedelta(hours=spec.lookback_hours)) for s, e in windows]
+    keys = [partition_key(spec, s) for s, _ in windows]
+    with contextlib.ExitStack() as locks:
+        for key in keys:  # in order: two ranged builds never wait on each other's
+            locks.enter_context(partition_lock(data_dir, SUMMARIES_AREA, f"{spec.name}-{key}"))
+        digests = [inputs.digest(s) for s, _ in windows]
+        table, files = inputs.windows_table(bounds)
+        con.register(RANGE_WINDOWS, table)
+        con.register(THRESHOLDS_VIEW, thresholds.to_arrow())
+        query = inputs.ranged_query(read_sql(spec.sql_file))
+        rows = query_arrow(con, query, f"summary SQL {spec.sql_file!r} (ranged)")
+        con.unregister(RANGE_WINDOWS)
+        results = []
+        for index, part in enumerate(_split(rows, len(batch))):
+            data = part.replace_schema_metadata(
+                {"azlogs.summary": spec.name, "azlogs.schema_version": SCHEMA_VERSION}
+            )
+            window_start, window_end = windows[index]
+            target = summary_file(data_dir, spec, window_start)
+            manifest = {
+                "summary": spec.name,
+                "partition": keys[index],
+                "table_hours_read": files[index],
+            }
+            replaced = replace_partition(
+                data_dir, target, table_writer(data), digests[index], manifest
+            )
+            results.append(
+                SummaryResult(
+                    name=spec.name,
+                    window_start=window_start,
+                    window_end=window_end,
+                    lookback_start=bounds[index][2],
+                    rows=data.num_rows,
+                    files=files[index],
+                    data=data,
+                    path=replaced.path,
+                    bytes_written=replaced.size,
+                )
+            )
+    return results
+
+
+def _split(rows: pa.Table, partitions: int) -> list[pa.Table]:
+    """The rows of each partition of a ranged query's result (sorted on `PARTITION_COLUMN`
+    first), without that column."""
+    counts = [0] * partitions
+    for entry in pc.value_counts(rows.column(PARTITION_COLUMN)).to_pylist():
+        counts[entry["values"]] = entry["counts"]
+    data = rows.drop_columns([PARTITION_COLUMN])
+    parts, offset = [], 0
+    for count in counts:
+        parts.append(data.slice(offset, count).combine_chunks())
+        offset += count
+    return parts
 
 
 @cache

@@ -36,6 +36,10 @@ WITH privileged_roles(role_name, template_id) AS (
         ('Intune Administrator', '3a2c62db-5318-420d-8d74-23affee5d9d5'),
         ('Partner Tier2 Support', 'e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8')
 ),
+privileged AS (
+    SELECT list(lower(role_name)) AS role_names, list(lower(template_id)) AS template_ids
+    FROM privileged_roles
+),
 
 changes AS (
     -- Successful operations, with the first user target (or else the first target) picked out
@@ -70,13 +74,10 @@ role_assignments AS (
         c.*,
         c.role_name AS detail,
         NULL::TIMESTAMPTZ AS created_time
-    FROM in_window AS c
+    FROM in_window AS c, privileged AS p
     WHERE c.activity_display_name ILIKE 'Add%member to role%'
-      AND EXISTS (
-          SELECT 1 FROM privileged_roles AS p
-          WHERE lower(p.role_name) = lower(c.role_name)
-             OR lower(p.template_id) = lower(c.role_template_id)
-      )
+      AND (list_contains(p.role_names, lower(c.role_name))
+           OR list_contains(p.template_ids, lower(c.role_template_id)))
 ),
 
 created AS (

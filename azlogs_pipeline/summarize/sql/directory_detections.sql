@@ -132,14 +132,21 @@ consents AS (
     FROM audits AS a
     WHERE a.activity = 'consent to application'
 ),
-credentials AS (
-    SELECT
-        c.*,
-        (SELECT max(k.event_time) FROM consents AS k, params AS p
-         WHERE k.admin_consent AND k.app_key = lower(c.app_name)
-             AND k.event_time < c.event_time AND k.event_time > c.event_time - p.consent_reach)
-            AS consented_at
+credential_consents AS (
+    -- the latest admin consent to the app within consent_reach before each credential change
+    SELECT c.audit_id, c.event_time, max(k.event_time) AS consented_at
     FROM credential_changes AS c
+    CROSS JOIN params AS p
+    JOIN consents AS k
+        ON k.admin_consent AND k.app_key = lower(c.app_name)
+        AND k.event_time < c.event_time AND k.event_time > c.event_time - p.consent_reach
+    GROUP BY c.audit_id, c.event_time
+),
+credentials AS (
+    SELECT c.*, cc.consented_at
+    FROM credential_changes AS c
+    LEFT JOIN credential_consents AS cc
+        ON cc.audit_id = c.audit_id AND cc.event_time = c.event_time
     WHERE c.activity = 'add service principal credentials'
         OR len(list_filter(c.new_keys, lambda k: NOT list_contains(c.old_keys, k))) > 0
 ),
@@ -247,10 +254,11 @@ risk_signals AS (
 method_evidence AS (
     SELECT m.audit_id, r.signal_id, r.event_time
     FROM method_users AS m
+    CROSS JOIN params AS p
     JOIN risk_signals AS r
         ON (r.user_id = m.changed_id OR r.upn = m.changed_upn)
         AND r.event_time <= m.event_time
-        AND r.event_time > m.event_time - (SELECT risk_reach FROM params)
+        AND r.event_time > m.event_time - p.risk_reach
 ),
 method AS (
     SELECT

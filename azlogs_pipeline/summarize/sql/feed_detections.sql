@@ -54,13 +54,14 @@ last_before_silence AS (
     WHERE h.hour = p.window_start - p.silence
 ),
 silent AS (
+    -- no hour after L's, up to this one, has a record of the category within the silence
     SELECT l.*
-    FROM last_before_silence AS l, params AS p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM feed_health AS h
-        WHERE h.category = l.category AND h.hour > p.window_start - p.silence
-            AND h.hour <= p.window_start AND h.first_event_time <= l.last_time + p.silence
-    )
+    FROM last_before_silence AS l
+    CROSS JOIN params AS p
+    LEFT JOIN feed_health AS h
+        ON h.category = l.category AND h.hour > p.window_start - p.silence
+        AND h.hour <= p.window_start AND h.first_event_time <= l.last_time + p.silence
+    WHERE h.category IS NULL
 ),
 history_hours AS (
     SELECT s.category, s.last_time, s.last_id, count(DISTINCT h.hour) AS hours_with_records

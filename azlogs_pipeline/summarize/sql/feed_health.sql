@@ -44,6 +44,14 @@ per_partition AS (
          'max_delay_seconds': round(max(delay), 3)} AS partition_lag
     FROM delays
     GROUP BY category, eventhub, partition_id
+),
+partition_lists AS (
+    SELECT
+        category,
+        list(partition_lag ORDER BY partition_lag.eventhub, partition_lag.partition_id)
+            AS partitions
+    FROM per_partition
+    GROUP BY category
 )
 SELECT
     p.window_start AS hour,
@@ -55,7 +63,8 @@ SELECT
     min(d.event_time) AS first_event_time,
     max(d.event_time) AS last_event_time,
     arg_max(d.record_id, (d.event_time, d.record_id)) AS last_record_id,
-    (SELECT list(x.partition_lag ORDER BY x.partition_lag.eventhub, x.partition_lag.partition_id)
-     FROM per_partition AS x WHERE x.category = d.category) AS partitions
-FROM delays AS d, params AS p
-GROUP BY p.window_start, d.category
+    l.partitions
+FROM delays AS d
+JOIN partition_lists AS l ON l.category = d.category
+CROSS JOIN params AS p
+GROUP BY p.window_start, d.category, l.partitions

@@ -35,9 +35,9 @@ WITH snapshots AS (
         row_number() OVER (
             PARTITION BY user_id ORDER BY event_time DESC, record_id DESC
         ) AS recency
-    FROM risky_users
+    FROM risky_users, summary_window AS w
     WHERE user_id IS NOT NULL
-      AND event_time < (SELECT window_end FROM summary_window)
+      AND event_time < w.window_end
 ),
 
 latest AS (

@@ -58,13 +58,14 @@ session_points AS (
     SELECT f.session_id, f.signin_id, f.event_time,
            count(DISTINCT g.country) AS countries
     FROM signins AS f
+    CROSS JOIN params AS p
     JOIN signins AS g
         ON g.session_id = f.session_id AND g.country IS NOT NULL
-        AND g.event_time > f.event_time - (SELECT session_window FROM params)
+        AND g.event_time > f.event_time - p.session_window
         AND (g.event_time < f.event_time
              OR (g.event_time = f.event_time AND g.signin_id <= f.signin_id))
     WHERE f.session_id IS NOT NULL
-        AND f.event_time >= (SELECT window_start - 2 * session_window FROM params)
+        AND f.event_time >= p.window_start - 2 * p.session_window
     GROUP BY ALL
 ),
 session_triggers AS (
@@ -86,9 +87,10 @@ session_evidence AS (
     SELECT tr.session_id, tr.signin_id AS trigger_id, tr.event_time AS trigger_time,
            g.signin_id, g.event_time
     FROM session_triggers AS tr
+    CROSS JOIN params AS p
     JOIN signins AS g
         ON g.session_id = tr.session_id
-        AND g.event_time > tr.event_time - (SELECT session_window FROM params)
+        AND g.event_time > tr.event_time - p.session_window
         AND (g.event_time < tr.event_time
              OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
 ),
@@ -102,25 +104,23 @@ sessions AS (
 
 -- Device-code sign-in, first in the history -----------------------------------------------------
 device_codes AS (
-    SELECT s.*
+    SELECT s.*, p.device_history
     FROM signins AS s, params AS p
     WHERE s.protocol = 'devicecode' AND s.result = 'success' AND s.user_key IS NOT NULL
         AND s.event_time >= p.window_start AND s.event_time < p.window_end
 ),
 device_first AS (
+    -- no device-code sign-in of the user before it in the history, and other sign-ins then
     SELECT d.*
-    FROM device_codes AS d, params AS p
-    WHERE NOT EXISTS (
-            SELECT 1 FROM signins AS h
-            WHERE h.user_key = d.user_key AND h.protocol = 'devicecode'
-                AND h.event_time > d.event_time - p.device_history
-                AND (h.event_time < d.event_time
-                     OR (h.event_time = d.event_time AND h.signin_id < d.signin_id)))
-        AND EXISTS (
-            SELECT 1 FROM signins AS h
-            WHERE h.user_key = d.user_key
-                AND h.event_time > d.event_time - p.device_history
-                AND h.event_time < d.event_time)
+    FROM device_codes AS d
+    JOIN signins AS h
+        ON h.user_key = d.user_key
+        AND h.event_time > d.event_time - d.device_history
+        AND (h.event_time < d.event_time
+             OR (h.event_time = d.event_time AND h.signin_id < d.signin_id))
+    GROUP BY ALL
+    HAVING count(*) FILTER (WHERE h.protocol = 'devicecode') = 0
+        AND count(*) FILTER (WHERE h.event_time < d.event_time) > 0
 ),
 devices AS (
     SELECT
@@ -135,27 +135,35 @@ probe_events AS (
     SELECT
         s.*,
         s.result = 'failure' AND s.error_code = 50057 AS disabled_try,
-        s.result = 'success' AS success
+        s.result = 'success' AS success,
+        p.probe_window
     FROM signins AS s, params AS p
     WHERE s.ip_address IS NOT NULL AND s.user_key IS NOT NULL
         AND ((s.result = 'failure' AND s.error_code = 50057) OR s.result = 'success')
         AND s.event_time >= p.window_start - 2 * p.probe_window AND s.event_time < p.window_end
 ),
+probe_pairs AS (
+    -- a disabled-account try (a) and a success of another user (b) from the same IP
+    SELECT a.ip_address, a.event_time AS try_time, a.signin_id AS try_id,
+           b.event_time AS success_time, b.signin_id AS success_id
+    FROM probe_events AS a
+    JOIN probe_events AS b
+        ON b.ip_address = a.ip_address AND b.success AND a.user_key <> b.user_key
+    WHERE a.disabled_try
+),
 probe_points AS (
     -- an event whose window (t - window, t] holds a disabled-account try and a success of
     -- another user from the same IP
-    SELECT f.ip_address, f.signin_id, f.event_time
+    SELECT DISTINCT f.ip_address, f.signin_id, f.event_time
     FROM probe_events AS f
-    WHERE EXISTS (
-        SELECT 1 FROM probe_events AS a, probe_events AS b
-        WHERE a.ip_address = f.ip_address AND b.ip_address = f.ip_address
-            AND a.disabled_try AND b.success AND a.user_key <> b.user_key
-            AND a.event_time > f.event_time - (SELECT probe_window FROM params)
-            AND b.event_time > f.event_time - (SELECT probe_window FROM params)
-            AND (a.event_time < f.event_time
-                 OR (a.event_time = f.event_time AND a.signin_id <= f.signin_id))
-            AND (b.event_time < f.event_time
-                 OR (b.event_time = f.event_time AND b.signin_id <= f.signin_id)))
+    JOIN probe_pairs AS x
+        ON x.ip_address = f.ip_address
+        AND x.try_time > f.event_time - f.probe_window
+        AND x.success_time > f.event_time - f.probe_window
+        AND (x.try_time < f.event_time
+             OR (x.try_time = f.event_time AND x.try_id <= f.signin_id))
+        AND (x.success_time < f.event_time
+             OR (x.success_time = f.event_time AND x.success_id <= f.signin_id))
 ),
 probe_triggers AS (
     SELECT q.*
@@ -178,7 +186,7 @@ probes AS (
     FROM probe_triggers AS tr
     JOIN probe_events AS g
         ON g.ip_address = tr.ip_address
-        AND g.event_time > tr.event_time - (SELECT probe_window FROM params)
+        AND g.event_time > tr.event_time - g.probe_window
         AND (g.event_time < tr.event_time
              OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
 ),
@@ -197,10 +205,11 @@ attack_successes AS (
            row_number() OVER (PARTITION BY a.detection_id ORDER BY s.event_time, s.signin_id)
                AS nth
     FROM attacks AS a
+    CROSS JOIN params AS p
     JOIN signins AS s
         ON s.result = 'success'
         AND s.event_time > a.window_end
-        AND s.event_time <= a.window_end + (SELECT attack_reach FROM params)
+        AND s.event_time <= a.window_end + p.attack_reach
         AND CASE a.entity_type
                 WHEN 'ip' THEN s.ip_address = a.entity
                 ELSE s.user_id = a.user_id OR s.upn = lower(a.entity) END

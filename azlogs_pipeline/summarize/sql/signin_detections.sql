@@ -77,9 +77,10 @@ spray_points AS (
     -- each failure with the distinct users its IP failed for in the window ending at it
     SELECT f.ip_address, f.event_time, f.signin_id, count(DISTINCT g.user_key) AS users
     FROM spray_failures AS f
+    CROSS JOIN params AS p
     JOIN spray_failures AS g
         ON g.ip_address = f.ip_address
-        AND g.event_time > f.event_time - (SELECT spray_window FROM params)
+        AND g.event_time > f.event_time - p.spray_window
         AND (g.event_time < f.event_time
              OR (g.event_time = f.event_time AND g.signin_id <= f.signin_id))
     GROUP BY ALL
@@ -106,9 +107,10 @@ spray AS (
         NULL::DOUBLE AS distance_km, NULL::DOUBLE AS speed_kmh, NULL::VARCHAR AS note,
         g.signin_id, g.event_time
     FROM spray_triggers AS tr
+    CROSS JOIN params AS p
     JOIN spray_failures AS g
         ON g.ip_address = tr.ip_address
-        AND g.event_time > tr.event_time - (SELECT spray_window FROM params)
+        AND g.event_time > tr.event_time - p.spray_window
         AND (g.event_time < tr.event_time
              OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
 ),
@@ -204,9 +206,10 @@ new_country_known AS (
         tr.signin_id,
         string_agg(DISTINCT h.country, ', ' ORDER BY h.country) AS known
     FROM new_country_triggers AS tr
+    CROSS JOIN params AS p
     JOIN country_successes AS h
         ON h.user_key = tr.user_key
-        AND h.event_time >= tr.event_time - (SELECT history FROM params)
+        AND h.event_time >= tr.event_time - p.history
         AND h.event_time <= tr.event_time AND h.signin_id <> tr.signin_id
     GROUP BY ALL
 ),
@@ -258,14 +261,10 @@ travel AS (
         'user' AS entity_type, tr.user_key AS entity_key, tr.user_id,
         tr.event_time AS trigger_time, round(tr.km, 1) AS distance_km,
         round(tr.kmh, 1) AS speed_kmh, NULL::VARCHAR AS note,
-        e.signin_id, e.event_time
-    FROM travel_triggers AS tr,
-        (VALUES (0), (1)) AS side(n),
-        LATERAL (
-            SELECT
-                CASE WHEN side.n = 0 THEN tr.previous_id ELSE tr.signin_id END AS signin_id,
-                CASE WHEN side.n = 0 THEN tr.previous_time ELSE tr.event_time END AS event_time
-        ) AS e
+        -- the evidence: the previous success (side 0), then the trigger (side 1)
+        CASE WHEN side.n = 0 THEN tr.previous_id ELSE tr.signin_id END AS signin_id,
+        CASE WHEN side.n = 0 THEN tr.previous_time ELSE tr.event_time END AS event_time
+    FROM travel_triggers AS tr, (VALUES (0), (1)) AS side(n)
 ),
 
 -- MFA fatigue -----------------------------------------------------------------------------------
@@ -309,9 +308,10 @@ mfa_evidence AS (
         d.signin_id, d.event_time,
         count(*) OVER (PARTITION BY c.signin_id) AS denials
     FROM mfa_candidates AS c
+    CROSS JOIN params AS p
     JOIN mfa_events AS d
         ON d.user_key = c.user_key AND d.denial
-        AND d.event_time >= c.event_time - (SELECT mfa_window FROM params)
+        AND d.event_time >= c.event_time - p.mfa_window
         AND d.row_number_in_user < c.row_number_in_user
 ),
 mfa AS (
@@ -323,13 +323,13 @@ mfa AS (
         SELECT DISTINCT trigger_id, user_key, user_id, upn, trigger_time
         FROM mfa_evidence AS e, params AS p
         WHERE e.denials >= p.mfa_fatigue_min_denials
-    ) AS e,
-        LATERAL (
-            SELECT ev.signin_id, ev.event_time FROM mfa_evidence AS ev
-            WHERE ev.trigger_id = e.trigger_id
-            UNION ALL
-            SELECT e.trigger_id, e.trigger_time
-        ) AS x
+    ) AS e
+    JOIN (
+        -- the evidence of each trigger: its denials, then the success itself
+        SELECT ev.trigger_id, ev.signin_id, ev.event_time FROM mfa_evidence AS ev
+        UNION ALL
+        SELECT DISTINCT ev.trigger_id, ev.trigger_id, ev.trigger_time FROM mfa_evidence AS ev
+    ) AS x ON x.trigger_id = e.trigger_id
 ),
 
 -- Legacy authentication success -------------------------------------------------------------------
