@@ -47,6 +47,15 @@ CREATE OR REPLACE MACRO json_field(v, path) AS
 CREATE OR REPLACE MACRO modified_property(props, name) AS
     list_filter(coalesce(props, []), lambda m: m.display_name = name)[1];
 
+-- An event (`t`, `id`) at or before the event (`end_t`, `end_id`) in event order (time, then id).
+CREATE OR REPLACE MACRO at_or_before(t, id, end_t, end_id) AS
+    t < end_t OR (t = end_t AND id <= end_id);
+
+-- An event (`t`, `id`) in the window of `width` that ends at the event (`end_t`, `end_id`):
+-- (end_t - width, end_t], the end's ties in time taken up to its id.
+CREATE OR REPLACE MACRO in_window_ending_at(t, id, end_t, end_id, width) AS
+    t > end_t - width AND at_or_before(t, id, end_t, end_id);
+
 -- The detection rows of `findings` (a relation of findings with columns detection, severity,
 -- entity, entity_type, user_id, window_start, window_end, records, ip (its one IP, or NULL),
 -- description and record_ids), in the summary's column order: directory_detections and

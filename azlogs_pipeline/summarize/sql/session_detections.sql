@@ -61,9 +61,8 @@ session_points AS (
     CROSS JOIN params AS p
     JOIN signins AS g
         ON g.session_id = f.session_id AND g.country IS NOT NULL
-        AND g.event_time > f.event_time - p.session_window
-        AND (g.event_time < f.event_time
-             OR (g.event_time = f.event_time AND g.signin_id <= f.signin_id))
+        AND in_window_ending_at(g.event_time, g.signin_id, f.event_time, f.signin_id,
+                                p.session_window)
     WHERE f.session_id IS NOT NULL
         AND f.event_time >= p.window_start - 2 * p.session_window
     GROUP BY ALL
@@ -90,9 +89,8 @@ session_evidence AS (
     CROSS JOIN params AS p
     JOIN signins AS g
         ON g.session_id = tr.session_id
-        AND g.event_time > tr.event_time - p.session_window
-        AND (g.event_time < tr.event_time
-             OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
+        AND in_window_ending_at(g.event_time, g.signin_id, tr.event_time, tr.signin_id,
+                                p.session_window)
 ),
 sessions AS (
     SELECT
@@ -158,12 +156,9 @@ probe_points AS (
     FROM probe_events AS f
     JOIN probe_pairs AS x
         ON x.ip_address = f.ip_address
-        AND x.try_time > f.event_time - f.probe_window
-        AND x.success_time > f.event_time - f.probe_window
-        AND (x.try_time < f.event_time
-             OR (x.try_time = f.event_time AND x.try_id <= f.signin_id))
-        AND (x.success_time < f.event_time
-             OR (x.success_time = f.event_time AND x.success_id <= f.signin_id))
+        AND in_window_ending_at(x.try_time, x.try_id, f.event_time, f.signin_id, f.probe_window)
+        AND in_window_ending_at(x.success_time, x.success_id, f.event_time, f.signin_id,
+                                f.probe_window)
 ),
 probe_triggers AS (
     SELECT q.*
@@ -186,9 +181,8 @@ probes AS (
     FROM probe_triggers AS tr
     JOIN probe_events AS g
         ON g.ip_address = tr.ip_address
-        AND g.event_time > tr.event_time - g.probe_window
-        AND (g.event_time < tr.event_time
-             OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
+        AND in_window_ending_at(g.event_time, g.signin_id, tr.event_time, tr.signin_id,
+                                g.probe_window)
 ),
 
 -- Success after a spray or brute force ------------------------------------------------------------

@@ -80,9 +80,8 @@ spray_points AS (
     CROSS JOIN params AS p
     JOIN spray_failures AS g
         ON g.ip_address = f.ip_address
-        AND g.event_time > f.event_time - p.spray_window
-        AND (g.event_time < f.event_time
-             OR (g.event_time = f.event_time AND g.signin_id <= f.signin_id))
+        AND in_window_ending_at(g.event_time, g.signin_id, f.event_time, f.signin_id,
+                                p.spray_window)
     GROUP BY ALL
 ),
 spray_triggers AS (
@@ -110,9 +109,8 @@ spray AS (
     CROSS JOIN params AS p
     JOIN spray_failures AS g
         ON g.ip_address = tr.ip_address
-        AND g.event_time > tr.event_time - p.spray_window
-        AND (g.event_time < tr.event_time
-             OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
+        AND in_window_ending_at(g.event_time, g.signin_id, tr.event_time, tr.signin_id,
+                                p.spray_window)
 ),
 
 -- Distributed brute force ----------------------------------------------------------------------
@@ -174,8 +172,7 @@ brute AS (
     FROM brute_triggers AS tr
     JOIN brute_failures AS g
         ON g.user_key = tr.user_key AND g.day = tr.day
-        AND (g.event_time < tr.event_time
-             OR (g.event_time = tr.event_time AND g.signin_id <= tr.signin_id))
+        AND at_or_before(g.event_time, g.signin_id, tr.event_time, tr.signin_id)
 ),
 
 -- New country -----------------------------------------------------------------------------------
