@@ -10,7 +10,7 @@ Lands N generated sign-in records in one hour of a temporary raw lake, then meas
 Prints records/s for each, peak RSS of this process, and the ratios.
 
     .venv/bin/python bench/bench_normalize.py [--records 1000000] [--per-hour 200000]
-        [--budgets 1024,4096] [--lake DIR]
+        [--budgets 1024,4096] [--resent-every K] [--lake DIR]
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ HOUR = datetime(2026, 11, 20, 10, tzinfo=UTC)
 LAND_CHUNK = 50_000
 
 
-def signin_records(count: int, hour: datetime, first: int) -> list[dict[str, object]]:
-    """`count` distinct generated sign-ins (ids from `first`), all moved into `hour`."""
+def signin_records(
+    count: int, hour: datetime, first: int, resent_every: int = 0
+) -> list[dict[str, object]]:
+    """`count` generated sign-ins (ids from `first`), all moved into `hour`; with `resent_every`
+    K, every K-th record is another version of the sign-in before it (its id, other content), as
+    Azure sends risk copies and Conditional Access splits."""
     records: list[dict[str, object]] = []
     seed = 1 + first
     while len(records) < count:
@@ -56,11 +60,15 @@ def signin_records(count: int, hour: datetime, first: int) -> list[dict[str, obj
                 props = {
                     **props,
                     "createdDateTime": f"{hour:%Y-%m-%dT%H}:{minute:02d}:00Z",
-                    "id": f"bench-{first + len(records)}",
+                    "id": f"bench-{_signin_number(first + len(records), resent_every)}",
                 }
                 records.append({**record, "properties": props})
         seed += 1
     return records[:count]
+
+
+def _signin_number(record: int, resent_every: int) -> int:
+    return record - 1 if resent_every and record % resent_every == resent_every - 1 else record
 
 
 def land(data_dir: Path, records: list[dict[str, object]], hour: datetime, first_seq: int) -> None:
@@ -161,6 +169,12 @@ def main() -> None:
         help="AZLOGS_BUILD_MEMORY_MB values to build under, in turn (default: the setting)",
     )
     parser.add_argument(
+        "--resent-every",
+        type=int,
+        default=0,
+        help="make every K-th record another version of the sign-in before it (0: none)",
+    )
+    parser.add_argument(
         "--lake",
         type=Path,
         help="a data dir to land into once and reuse (default: a temporary one)",
@@ -179,7 +193,9 @@ def main() -> None:
             for first in range(hour_first, hour_end, LAND_CHUNK):  # this process stays small
                 if landed and len(sample) >= args.baseline_records:
                     break
-                records = signin_records(min(LAND_CHUNK, hour_end - first), hour, first)
+                records = signin_records(
+                    min(LAND_CHUNK, hour_end - first), hour, first, args.resent_every
+                )
                 if not landed:
                     land(data_dir, records, hour, first // 100)
                 sample.extend(records[: args.baseline_records - len(sample)])
