@@ -46,7 +46,8 @@ parsed AS NOT MATERIALIZED (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        coalesce(r.dedupe_key, '') AS split_key,
+        -- Decided before the parse, so each branch below parses only its own records.
+        coalesce(r.dedupe_key, '') IN (SELECT split_key FROM multi_keys) AS ranked_key,
         -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
         parse_record(
             r.record,
@@ -123,7 +124,7 @@ fields AS NOT MATERIALIZED (
     -- One shape for both: Azure Monitor value first, Log-Analytics value otherwise.
     SELECT
         record_id, event_time, category, tenant_id,
-        eventhub, partition_id, sequence_number, enqueued_time, record_index, split_key,
+        eventhub, partition_id, sequence_number, enqueued_time, record_index, ranked_key,
         coalesce(p.id, lp.Id) AS id,
         TRY_CAST(j.time AS TIMESTAMPTZ) AS processed_time,
         coalesce(p.correlationId, j.correlationId, lp.CorrelationId) AS correlation_id,
@@ -225,7 +226,7 @@ ranked AS (
         ) AS version_rank,
         count(*) OVER (PARTITION BY coalesce(id, 'record:' || record_id)) AS versions
     FROM typed
-    WHERE split_key IN (SELECT split_key FROM multi_keys)
+    WHERE ranked_key
 ),
 
 merged_policies AS (
@@ -240,7 +241,7 @@ kept AS NOT MATERIALIZED (
     -- The records of a key no other record has, then the kept version of each ranked sign-in.
     SELECT *, 1::BIGINT AS versions, NULL AS policies, true AS single
     FROM typed
-    WHERE split_key NOT IN (SELECT split_key FROM multi_keys)
+    WHERE NOT ranked_key
     UNION ALL BY NAME
     SELECT r.* EXCLUDE (signin_key, version_rank), m.policies, false AS single
     FROM ranked AS r
