@@ -201,7 +201,6 @@ def replace_partition_file(
     write = content if callable(content) else table_writer(content, **write_options)
     if not isinstance(target, BlobPath):
         return _replace_local(Path(target), write)
-    moment = time.time() if now is None else now
     versions = partition_versions(target)
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
@@ -210,6 +209,10 @@ def replace_partition_file(
         rows = write(local)
         if not rows and not versions:
             return None, 0
+        # Stamped when written, not when the build began: a version must not be older than the
+        # readers' settle time when it first appears (catalog.SETTLE_SECONDS), or a query that
+        # listed the area just before it appeared would choose it and read no file of the partition.
+        moment = time.time() if now is None else now
         new = new_version_path(target, int(moment * 1_000_000))
         assert isinstance(new, BlobPath)
         size = new.upload_file(local)

@@ -26,6 +26,7 @@ from azlogs_pipeline.lake.paths import (
     summary_hour_files,
     table_hour_file,
     table_hour_files,
+    version_micros,
 )
 from azlogs_pipeline.lake.read_only import connect_read_only
 from azlogs_pipeline.lake.storage import BlobPath
@@ -147,7 +148,7 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
 ) -> None:
     # A short settle time, so that within seconds readers switch to newer versions while they
     # query (the default is 10 s).
-    monkeypatch.setattr(catalog, "SETTLE_SECONDS", 1)
+    monkeypatch.setattr(catalog, "SETTLE_SECONDS", 2)
     other = HOUR + timedelta(hours=1)
     write_raw(tmp_path, _signins(40) + _signins(25, other))
     build_hour(tmp_path, HOUR, ["signin_logs"])
@@ -192,6 +193,26 @@ def test_analysts_querying_while_the_hour_is_rebuilt_see_it_whole_every_time(
     assert len(rebuilds) >= 5 and len(seen) >= 10, (len(rebuilds), len(seen))
     versions = partition_versions(table_hour_file(tmp_path, "signin_logs", HOUR))
     assert len(versions) == len(rebuilds) + 1, "superseded versions stay for the grace period"
+
+
+def test_a_version_is_stamped_when_its_rows_are_written_not_when_its_build_began(
+    azurite_lake: AzuriteLake, tmp_path: Path
+) -> None:
+    # Stamped at the start of a build longer than the readers' settle time, a version would be
+    # chosen the moment it appears, also by a query that listed the area just before: that query
+    # reads no file of the partition and the hour vanishes from its result (seen in a full run).
+    target = table_hour_file(tmp_path, "signin_logs", HOUR)
+    finished: list[float] = []
+
+    def slow_build(local: Path) -> int:
+        time.sleep(1.5)
+        finished.append(time.time())
+        return parquet.table_writer(pa.table({"n": [1]}))(local)
+
+    written, _ = replace_partition_file(slow_build, target)
+    assert written is not None
+    stamp = version_micros(written)
+    assert stamp is not None and stamp >= int(finished[0] * 1_000_000)
 
 
 def test_summaries_read_the_newest_version_of_each_hour_listing_once_per_day(
