@@ -31,7 +31,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     partition_lock,
     replace_partition,
@@ -57,9 +56,9 @@ from azlogs_pipeline.normalize.tables import macros_sql
 from azlogs_pipeline.sql_files import read_sql as read_package_sql
 from azlogs_pipeline.summarize.inputs import (
     PARTITION_COLUMN,
-    RANGE_LOAD_FRACTION,
     RANGE_WINDOWS,
     RangeInputs,
+    range_budget,
     register_files,
 )
 from azlogs_pipeline.summarize.specs import (
@@ -162,11 +161,28 @@ def build_summary(
             _register_parameters(con, window_start, window_end, lookback_start, thresholds)
             data = _run(con, spec)
 
-        target = summary_file(data_dir, spec, window_start)
-        manifest = {"summary": spec.name, "partition": key, "table_hours_read": files}
-        replaced = replace_partition(data_dir, target, table_writer(data), digest, manifest)
+        return _write_partition(
+            data_dir, spec, (window_start, window_end, lookback_start), data, files, digest
+        )
+
+
+def _write_partition(
+    data_dir: Path,
+    spec: SummarySpec,
+    bounds: tuple[datetime, datetime, datetime],
+    data: pa.Table,
+    files: int,
+    digest: str,
+) -> SummaryResult:
+    """Replace the partition (window_start, window_end, lookback_start) with `data`, recording
+    the inputs' digest and how many files it read; under the partition's lock."""
+    window_start, window_end, lookback_start = bounds
+    key = partition_key(spec, window_start)
+    target = summary_file(data_dir, spec, window_start)
+    manifest = {"summary": spec.name, "partition": key, "table_hours_read": files}
+    replaced = replace_partition(data_dir, target, table_writer(data), digest, manifest)
     return SummaryResult(
-        name=name,
+        name=spec.name,
         window_start=window_start,
         window_end=window_end,
         lookback_start=lookback_start,
@@ -229,9 +245,9 @@ def build_summaries(
 def _batches(
     spec: SummarySpec, windows: list[datetime], inputs: RangeInputs
 ) -> Iterator[list[datetime]]:
-    """`windows` in runs whose partitions read at most 1/`RANGE_LOAD_FRACTION` of the memory
-    budget of files together (a ranged query holds every partition's look-back rows at once)."""
-    budget = load_build_memory_mb() * 1024 * 1024 // RANGE_LOAD_FRACTION
+    """`windows` in runs whose partitions read at most `range_budget()` bytes of files together
+    (a ranged query holds every partition's look-back rows at once)."""
+    budget = range_budget()
     batch: list[datetime] = []
     total = 0
     for window_start in windows:
@@ -269,35 +285,14 @@ def _build_batch(
         query = inputs.ranged_query(read_sql(spec.sql_file))
         rows = query_arrow(con, query, f"summary SQL {spec.sql_file!r} (ranged)")
         con.unregister(RANGE_WINDOWS)
-        results = []
-        for index, part in enumerate(_split(rows, len(batch))):
-            data = part.replace_schema_metadata(
-                {"azlogs.summary": spec.name, "azlogs.schema_version": SCHEMA_VERSION}
+        return [
+            _write_partition(
+                data_dir, spec, bounds[index], _tagged(part, spec), files[index], digest
             )
-            window_start, window_end = windows[index]
-            target = summary_file(data_dir, spec, window_start)
-            manifest = {
-                "summary": spec.name,
-                "partition": keys[index],
-                "table_hours_read": files[index],
-            }
-            replaced = replace_partition(
-                data_dir, target, table_writer(data), digests[index], manifest
+            for index, (part, digest) in enumerate(
+                zip(_split(rows, len(batch)), digests, strict=True)
             )
-            results.append(
-                SummaryResult(
-                    name=spec.name,
-                    window_start=window_start,
-                    window_end=window_end,
-                    lookback_start=bounds[index][2],
-                    rows=data.num_rows,
-                    files=files[index],
-                    data=data,
-                    path=replaced.path,
-                    bytes_written=replaced.size,
-                )
-            )
-    return results
+        ]
 
 
 def _split(rows: pa.Table, partitions: int) -> list[pa.Table]:
@@ -385,8 +380,12 @@ def _register_parameters(
 
 def _run(con: duckdb.DuckDBPyConnection, spec: SummarySpec) -> pa.Table:
     query = f"SELECT * FROM (\n{read_sql(spec.sql_file)}\n) AS t ORDER BY ALL"
-    table = query_arrow(con, query, f"summary SQL {spec.sql_file!r}")
-    return table.replace_schema_metadata(
+    return _tagged(query_arrow(con, query, f"summary SQL {spec.sql_file!r}"), spec)
+
+
+def _tagged(rows: pa.Table, spec: SummarySpec) -> pa.Table:
+    """`rows` with the summary's name and schema version in their schema metadata."""
+    return rows.replace_schema_metadata(
         {"azlogs.summary": spec.name, "azlogs.schema_version": SCHEMA_VERSION}
     )
 

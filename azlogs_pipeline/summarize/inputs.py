@@ -59,6 +59,14 @@ RANGE_WINDOWS = "_range_windows"
 PARTITION_COLUMN = "_azlogs_partition"
 """The column of a ranged query's rows naming their partition (its index in the batch)."""
 SchemaOf = Callable[[str], pa.Schema]
+
+
+def range_budget() -> int:
+    """The bytes of input files a range may load, and a ranged query hold, at once: 1/8
+    (`RANGE_LOAD_FRACTION`) of `AZLOGS_BUILD_MEMORY_MB`."""
+    return load_build_memory_mb() * 1024 * 1024 // RANGE_LOAD_FRACTION
+
+
 _UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -137,7 +145,7 @@ class RangeInputs:
             (name, summary_hour_entries(data_dir, name, start, stop), summary_schema(name))
             for name in spec.summaries
         ]
-        budget = load_build_memory_mb() * 1024 * 1024 // RANGE_LOAD_FRACTION
+        budget = range_budget()
         self._inputs = []
         for name, entries, schema in listed:
             files = [path for _, path in entries]
@@ -238,10 +246,6 @@ class _FileRows:
         self.reads = 0
         """Files read from disk so far."""
 
-    @staticmethod
-    def budget() -> int:
-        return load_build_memory_mb() * 1024 * 1024 // RANGE_LOAD_FRACTION
-
     def read(self, path: Path, stat: os.stat_result) -> pa.Table:
         key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
         with self._lock:
@@ -253,7 +257,7 @@ class _FileRows:
             self.reads += 1
             self._rows[key] = rows
             self._bytes += rows.nbytes
-            while self._bytes > self.budget() and len(self._rows) > 1:
+            while self._bytes > range_budget() and len(self._rows) > 1:
                 _, dropped = self._rows.popitem(last=False)
                 self._bytes -= dropped.nbytes
         return rows

@@ -86,7 +86,7 @@ def test_ranges_in_batches_or_too_large_to_load_write_the_same_files(
     """Ranged queries over a few partitions each (their look-back rows exceed the batch budget),
     and inputs too large to load (read per partition): the files of partitions built alone."""
     if mode == "batches of partitions":
-        monkeypatch.setattr(build_module, "RANGE_LOAD_FRACTION", 1024 * 1024 * 1024 // 60_000)
+        monkeypatch.setattr(build_module, "range_budget", lambda: 60_000)  # batches only
     else:
         monkeypatch.setattr(inputs_module, "RANGE_LOAD_FRACTION", 1024 * 1024 * 1024)
     ranged, alone = tmp_path / "ranged", tmp_path / "alone"
