@@ -12,7 +12,8 @@ from azlogs_pipeline.assets.ingest import raw_events
 from azlogs_pipeline.assets.partitions import HOURLY, HOURS_PER_RUN
 from azlogs_pipeline.lake.paths import hour_key
 from azlogs_pipeline.normalize.checks import inspect_table_hours
-from azlogs_pipeline.normalize.hour import HourResult, build_hours
+from azlogs_pipeline.normalize.hour import HourResult
+from azlogs_pipeline.normalize.ranges import build_hours
 from azlogs_pipeline.normalize.tables import TABLE_NAMES
 from azlogs_pipeline.resources import AzlogsSettings
 

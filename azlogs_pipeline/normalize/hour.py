@@ -92,40 +92,53 @@ class HourResult:
 def build_hour(
     data_dir: Path, hour: datetime, tables: Sequence[str] | None = None
 ) -> dict[str, HourResult]:
-    """Rebuild the given tables (default: all) for the UTC hour containing `hour`."""
-    return build_hours(data_dir, [hour], tables)[0]
+    """Rebuild the given tables (default: all) for the UTC hour containing `hour`, one query per
+    table (`normalize.ranges.build_hours` builds many hours, small ones a range at a time).
 
-
-def build_hours(
-    data_dir: Path, hours: Sequence[datetime], tables: Sequence[str] | None = None
-) -> list[dict[str, HourResult]]:
-    """Rebuild the given tables (default: all) for each UTC hour, on one DuckDB connection.
-
-    Each hour's raw files are listed once (names and sizes) under the hour's writer lock: each
+    The hour's raw files are listed once (names and sizes) under the hour's writer lock: each
     table reads exactly the listed files of its categories and records them in its manifest
     (`lake.builds`), so a file that lands during the build makes the hour differ from its
-    manifest and be built again. A table with no raw file and no previous build of the hour is
-    left alone (nothing to write or remove)."""
+    manifest and be built again."""
     data_dir = Path(data_dir)
     specs = [table_spec(name) for name in tables] if tables is not None else list(TABLES)
-    built = []
-    with connect(scratch=scratch_dir(data_dir)) as con:
-        for hour in hours:
-            start = hour_start(hour)
-            with partition_lock(data_dir, TABLES_AREA, hour_key(start)):
-                locked = time.time()
-                listing = raw_hour_inputs(data_dir, start)
-                results: dict[str, HourResult] = {}
-                for spec in specs:
-                    inputs = spec.inputs(listing)
-                    target = table_hour_file(data_dir, spec.name, start)
-                    if not inputs and not target.parent.is_dir():
-                        results[spec.name] = HourResult(spec.name, start, 0, 0, 0)
-                        continue
-                    results[spec.name] = _build_table(con, data_dir, spec, start, inputs)
-                span = (locked, time.time())
-            built.append({name: replace(r, write_span=span) for name, r in results.items()})
-    return built
+    start = hour_start(hour)
+    lock = partition_lock(data_dir, TABLES_AREA, hour_key(start))
+    with connect(scratch=scratch_dir(data_dir)) as con, lock:
+        locked = time.time()
+        listing = raw_hour_inputs(data_dir, start)
+        results = {
+            spec.name: build_table_hour(con, data_dir, spec, start, spec.inputs(listing))
+            for spec in specs
+        }
+        span = (locked, time.time())
+    return {name: replace(r, write_span=span) for name, r in results.items()}
+
+
+def build_table_hour(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    spec: TableSpec,
+    start: datetime,
+    inputs: Sequence[RawFile],
+) -> HourResult:
+    """One table of the hour at `start` from its listed raw files, on `con` (a `connect()`
+    session), under the hour's writer lock. A table with no raw file and no previous build of the
+    hour is left alone (nothing to write or remove)."""
+    target = table_hour_file(data_dir, spec.name, start)
+    if not inputs and not target.parent.is_dir():
+        return HourResult(spec.name, start, 0, 0, 0)
+    return _build_table(con, data_dir, spec, start, inputs)
+
+
+def table_manifest(
+    spec: TableSpec, start: datetime, inputs: Sequence[RawFile]
+) -> dict[str, object]:
+    """The manifest body of a table hour built from `inputs` (`lake.builds.replace_partition`)."""
+    return {
+        "table": spec.name,
+        "hour": hour_key(start),
+        "inputs": sorted(f.entry() for f in inputs),
+    }
 
 
 @cache
@@ -168,11 +181,7 @@ def _build_table(
         return sum(rows_per_category.values())
 
     target = table_hour_file(data_dir, spec.name, start)
-    manifest = {
-        "table": spec.name,
-        "hour": hour_key(start),
-        "inputs": sorted(f.entry() for f in inputs),
-    }
+    manifest = table_manifest(spec, start, inputs)
     replaced = replace_partition(data_dir, target, write, raw_digest(inputs), manifest)
     return HourResult(
         table=spec.name,

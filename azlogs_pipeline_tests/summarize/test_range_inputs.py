@@ -14,7 +14,7 @@ import pytest
 from azlogs_pipeline.ingest.batch import RawBatchWriter
 from azlogs_pipeline.lake.paths import summary_root, table_hour_files
 from azlogs_pipeline.local.generator import GeneratorOptions, generate
-from azlogs_pipeline.normalize.hour import build_hours
+from azlogs_pipeline.normalize.ranges import build_hours
 from azlogs_pipeline.normalize.schemas import table_schemas
 from azlogs_pipeline.summarize import build as build_module
 from azlogs_pipeline.summarize import inputs as inputs_module
