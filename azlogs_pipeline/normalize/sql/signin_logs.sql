@@ -42,12 +42,24 @@ WITH multi_keys AS (
     HAVING count(*) > 1
 ),
 
+split AS NOT MATERIALIZED (
+    -- Decided before the parse, so each branch below parses only its own records. The ranked
+    -- ones are a semi join on the shared keys: when no key is shared (sign-ins sent once), its
+    -- build side is empty and DuckDB skips that branch's read of the raw files altogether.
+    SELECT *, false AS ranked_key
+    FROM raw_hour
+    WHERE coalesce(dedupe_key, '') NOT IN (SELECT split_key FROM multi_keys)
+    UNION ALL
+    SELECT *, true AS ranked_key
+    FROM raw_hour
+    WHERE coalesce(dedupe_key, '') IN (SELECT split_key FROM multi_keys)
+),
+
 parsed AS NOT MATERIALIZED (
     SELECT
         r.record_id, r.event_time, r.category, r.tenant_id, r.record AS raw,
         r.eventhub, r.partition_id, r.sequence_number, r.enqueued_time, r.record_index,
-        -- Decided before the parse, so each branch below parses only its own records.
-        coalesce(r.dedupe_key, '') IN (SELECT split_key FROM multi_keys) AS ranked_key,
+        r.ranked_key,
         -- Parsed once; `properties` sent as a JSON-encoded string is decoded first (rare).
         parse_record(
             r.record,
@@ -88,7 +100,7 @@ parsed AS NOT MATERIALIZED (
                 "uniqueTokenIdentifier": "VARCHAR"
               }
             }') AS j
-    FROM raw_hour AS r
+    FROM split AS r
 ),
 
 with_pascal AS NOT MATERIALIZED (
