@@ -57,7 +57,6 @@ from azlogs_pipeline.lake.paths import (
 from azlogs_pipeline.lake.raw_schema import DEDUPE_KEY
 from azlogs_pipeline.lake.sessions import SqlError
 from azlogs_pipeline.normalize.hour import (
-    COMPRESSION,
     ORDER_COLUMNS,
     ROW_GROUP_ROWS,
     TABLES_AREA,
@@ -65,6 +64,7 @@ from azlogs_pipeline.normalize.hour import (
     build_table_hour,
     connect,
     table_manifest,
+    write_rows,
 )
 from azlogs_pipeline.normalize.tables import SQL_PACKAGE, TABLES, TableSpec, table_spec
 from azlogs_pipeline.sql_files import read_sql
@@ -287,9 +287,7 @@ def _write_hour(
         part = con.table(ROWS_TABLE).filter(
             duckdb.ColumnExpression(HOUR_COLUMN) == duckdb.ConstantExpression(index)
         )
-        part.project(duckdb.StarExpression(exclude=[HOUR_COLUMN])).write_parquet(
-            str(tmp), compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS
-        )
+        write_rows(con, part.project(duckdb.StarExpression(exclude=[HOUR_COLUMN])), tmp)
         return rows
 
     target = table_hour_file(data_dir, spec.name, start)
