@@ -32,6 +32,7 @@ from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
 from azlogs_pipeline.run_slots import SlotTimeout, run_tags, wait_for_slot
 from azlogs_pipeline.stopping import StopRequest
+from azlogs_pipeline.vocabulary import eventhub_partition_key
 
 SUMMARY_NAMES = frozenset(
     key.path[-1] for asset in [*HOURLY_SUMMARY_ASSETS, *DAILY_SUMMARY_ASSETS] for key in asset.keys
@@ -156,7 +157,7 @@ def worker_job(name: str, kind: str, keys: list[str], data_dir: Path) -> Job:
 def _unfinished(outcome: Outcome, what: str, stop: StopRequest | None) -> tuple[str, bool]:
     """Why a worker gave no result, and whether a stop request is the reason."""
     stopped = stop is not None and stop.requested.is_set()
-    if not outcome.started:
+    if not outcome.started or (stopped and outcome.returncode == 0):
         return f"{what} not started: azlogs run was interrupted", True
     if outcome.killed:
         return f"{what} was killed: it had not stopped {GRACE_SECONDS:.0f} s after asked to", True
@@ -171,22 +172,52 @@ def drain_all(
     listener: Listener | None = None,
     stop: StopRequest | None = None,
 ) -> list[DrainRun]:
-    """Drain every partition of every configured hub, one Dagster run per partition, each in its
-    own worker process, at most ``parallelism`` (AZLOGS_DRAIN_PARALLELISM) at once. The runs are
-    recorded in the instance of ``settings.data_dir`` (see `dagster_home`)."""
+    """Drain every partition of every configured hub, one Dagster run per partition, at most
+    ``parallelism`` (AZLOGS_DRAIN_PARALLELISM) at once. The runs are recorded in the instance of
+    ``settings.data_dir`` (see `dagster_home`).
+
+    One worker process per slot drains its share of the partitions one after the other
+    (partition i in worker i mod the slots): a worker's start-up (Python, Dagster and the SDKs
+    imported, the instance opened: 7-8 s on a 2-core machine) is paid once per slot, not once
+    per partition. ``listener`` hears each message under the partition key it is about."""
     keys = register_eventhub_partitions(instance, settings)
     ensure_pool_limit(instance, raw_events.op.pool)
-    jobs = [worker_job(key, "drain", [key], settings.data_dir) for key in keys]
-    outcomes = run_jobs(jobs, parallelism or load_drain_parallelism(), listener, stop)
+    slots = max(1, min(parallelism or load_drain_parallelism(), len(keys)))
+    shares = [keys[slot::slots] for slot in range(slots)]
+    jobs = [
+        worker_job(" ".join(share), "drain", share, settings.data_dir) for share in shares if share
+    ]
+
+    def hear(name: str, message: dict[str, Any]) -> None:
+        if listener is not None:
+            listener(_partition_of(message) or name, message)
+
+    outcomes = run_jobs(jobs, slots, hear, stop)
+    found = {
+        run.partition_key: run
+        for outcome in outcomes
+        for run in (DrainRun(**m["drain"]) for m in outcome.messages if "drain" in m)
+    }
     runs = []
-    for outcome in outcomes:
-        found = [DrainRun(**m["drain"]) for m in outcome.messages if "drain" in m]
-        if found:
-            runs.append(found[-1])
-            continue
-        error, interrupted = _unfinished(outcome, "drain", stop)
-        runs.append(DrainRun(outcome.name, False, "", {}, error, interrupted))
-    return runs
+    for outcome, share in zip(outcomes, [share for share in shares if share], strict=True):
+        for key in share:
+            if key in found:
+                runs.append(found[key])
+                continue
+            error, interrupted = _unfinished(outcome, "drain", stop)
+            runs.append(DrainRun(key, False, "", {}, error, interrupted))
+    order = {key: number for number, key in enumerate(keys)}
+    return sorted(runs, key=lambda run: order[run.partition_key])
+
+
+def _partition_of(message: dict[str, Any]) -> str | None:
+    """The partition key a drain worker's message is about (a progress report or a result)."""
+    if "progress" in message:
+        progress = message["progress"]
+        return eventhub_partition_key(progress["eventhub"], progress["partition_id"])
+    if "drain" in message:
+        return str(message["drain"]["partition_key"])
+    return None
 
 
 def not_drained(runs: list[DrainRun]) -> list[str]:
