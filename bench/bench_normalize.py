@@ -7,7 +7,9 @@ Lands N generated sign-in records in one hour of a temporary raw lake, then meas
   `signin_logs` extracts (`json_transform` with the table's own structure), no output;
 - baseline: pandas `json_normalize` of the same records to Parquet.
 
-Prints records/s for each, peak RSS of this process, and the ratios.
+Prints records/s for each (wall), the CPU seconds of the build and of the floor (both one DuckDB
+thread at the default budget: on a shared machine the CPU ratio is the steadier one), the build
+process's peak RSS, the ratios, and the load average before and after.
 
     .venv/bin/python bench/bench_normalize.py [--records 1000000] [--per-hour 200000]
         [--budgets 1024,4096] [--resent-every K] [--lake DIR]
@@ -20,6 +22,7 @@ import json
 import math
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,16 +96,23 @@ def signin_structure() -> str:
     return found.group(1)
 
 
-def floor(data_dir: Path) -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process so far (all its threads: DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def floor(data_dir: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the floor query."""
     glob = str(raw_root(data_dir) / "**" / "*.parquet")
-    started = time.perf_counter()
     with connect() as con:
+        started, cpu = time.perf_counter(), cpu_seconds()
         con.execute(
             f"SELECT count(json_transform(record, {signin_structure()}).properties.id) "
             "FROM read_parquet($glob)",
             {"glob": glob},
         ).fetchall()
-    return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds() - cpu
 
 
 def pandas_baseline(records: list[dict[str, object]], out: Path) -> float:
@@ -116,27 +126,30 @@ def pandas_baseline(records: list[dict[str, object]], out: Path) -> float:
 
 
 BUILD_IN_CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from datetime import datetime
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from azlogs_pipeline.normalize.hour import build_hour
-started = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 rows = 0
 for hour in sys.argv[3:]:
     rows += build_hour(Path(sys.argv[2]), datetime.fromisoformat(hour), ["signin_logs"])["signin_logs"].rows
-seconds = time.perf_counter() - started
+seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
 peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps([seconds, rows, peak_kb / 1024]))
+print(json.dumps([seconds, cpu_seconds, rows, peak_kb / 1024]))
 """
 
 
 def build_in_child(
     data_dir: Path, hours: list[datetime], budget_mb: int | None
-) -> tuple[float, int, float]:
+) -> tuple[float, float, int, float]:
     """build_hour of each hour in a fresh process under the budget (None: the setting as it is):
-    (seconds, rows, peak RSS in MB of that process: its VmHWM, since the ru_maxrss of a spawned
-    process starts at its parent's peak, the landing's)."""
+    (seconds, CPU seconds, rows, peak RSS in MB of that process: its VmHWM, since the ru_maxrss
+    of a spawned process starts at its parent's peak, the landing's)."""
     env = dict(os.environ)
     if budget_mb is not None:
         env["AZLOGS_BUILD_MEMORY_MB"] = str(budget_mb)
@@ -149,8 +162,12 @@ def build_in_child(
     )
     if done.returncode != 0:
         raise SystemExit(f"the build failed:\n{done.stderr}")
-    seconds, rows, rss = json.loads(done.stdout)
-    return seconds, rows, rss
+    seconds, cpu, rows, rss = json.loads(done.stdout)
+    return seconds, cpu, rows, rss
+
+
+def load() -> str:
+    return "/".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
 def main() -> None:
@@ -201,20 +218,27 @@ def main() -> None:
                 sample.extend(records[: args.baseline_records - len(sample)])
                 del records
         (data_dir / "landed").touch()
+        load_before = load()
         builds = [(budget, *build_in_child(data_dir, hours, budget)) for budget in budgets]
-        floor_seconds = floor(data_dir)
+        floor_seconds, floor_cpu = floor(data_dir)
+        load_after = load()
         base = pandas_baseline(sample, Path(tmp) / "pandas.parquet")
-    for budget, ours, rows, rss in builds:
+    for budget, ours, cpu, rows, rss in builds:
         print(
             f"azlogs build_hour(signin_logs): {n:,} records in {len(hours)} hours -> {rows:,} rows "
-            f"in {ours:.1f} s: {n / ours:,.0f} records/s, peak RSS of the building process "
-            f"{rss:,.0f} MB (AZLOGS_BUILD_MEMORY_MB={budget or load_build_memory_mb()}); "
-            f"{floor_seconds / ours:.2f}x the floor's speed, "
+            f"in {ours:.1f} s (CPU {cpu:.1f} s): {n / ours:,.0f} records/s, peak RSS of the "
+            f"building process {rss:,.0f} MB "
+            f"(AZLOGS_BUILD_MEMORY_MB={budget or load_build_memory_mb()}); "
+            f"{floor_seconds / ours:.2f}x the floor's speed ({floor_cpu / cpu:.2f}x by CPU), "
             f"{(n / ours) / (len(sample) / base):.1f}x the baseline's"
         )
     print(
         "floor (DuckDB scan + one json_transform per record to the table's fields): "
-        f"{n / floor_seconds:,.0f} records/s"
+        f"{n / floor_seconds:,.0f} records/s (CPU {floor_cpu:.1f} s: "
+        f"{n / floor_cpu:,.0f} records per CPU second)"
+    )
+    print(
+        f"load average (1/5/15 min) before the builds {load_before}, after the floor {load_after}"
     )
     print(
         f"baseline (pandas json_normalize, {len(sample):,} records): {len(sample) / base:,.0f} "
