@@ -112,3 +112,83 @@ def test_a_watcher_of_a_run_hears_of_events_while_its_writer_keeps_it_open(
         reader.dispose()
         writer.dispose()
     assert heard == ["first", "second", "third"]
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=dg.BetaWarning)
+
+    @dg.asset(partitions_def=HOURS, backfill_policy=dg.BackfillPolicy.single_run())
+    def broken(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        raise RuntimeError(f"no hours today ({len(context.partition_keys)})")
+
+
+RANGE = {
+    "dagster/asset_partition_range_start": "2026-11-01-00:00",
+    "dagster/asset_partition_range_end": "2026-11-01-05:00",
+}
+RANGE_KEYS = [f"2026-11-01-0{h}:00" for h in range(6)]
+
+
+def _ranged_runs(instance: dg.DagsterInstance) -> dict[str, object]:
+    """A ranged run that succeeds and one that fails; what the instance says of them."""
+    good = dg.materialize([tiny], instance=instance, tags=RANGE)
+    bad = dg.materialize([broken], instance=instance, tags=RANGE, raise_on_error=False)
+    assert good.success and not bad.success
+
+    def planned(run_id: str) -> list[tuple[str, str | None, str]]:
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        events = [r.event_log_entry.get_dagster_event() for r in records]
+        return [(e.asset_key.to_user_string(), e.partition, e.message or "") for e in events]
+
+    found: dict[str, object] = {
+        "planned": [planned(good.run_id), planned(bad.run_id)],
+        "status": [
+            instance.get_status_by_partition(asset.key, RANGE_KEYS, HOURS)
+            for asset in (tiny, broken)
+        ],
+        "materialized": sorted(
+            r.partition_key or "" for r in instance.fetch_materializations(tiny.key, 100).records
+        ),
+        "run_events": [
+            [
+                r.event_log_entry.dagster_event_type
+                for r in instance.get_records_for_run(run).records
+            ]
+            for run in (good.run_id, bad.run_id)
+        ],
+    }
+    for asset in (tiny, broken):
+        info = instance.event_log_storage.get_latest_planned_materialization_info(
+            asset.key, RANGE_KEYS[3]
+        )
+        assert info is not None and info.run_id == (good if asset is tiny else bad).run_id
+        (record,) = instance.get_asset_records([asset.key])
+        assert record.asset_entry.last_run_id == (good if asset is tiny else bad).run_id
+    return found
+
+
+@pytest.mark.integration  # Dagster runs
+def test_a_ranged_run_is_planned_per_partition_as_with_dagsters_own_storage(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """One planned event per asset of a ranged run (`store_event` expands it): the same events per
+    partition, and the same per-partition status (materialized, failed), as Dagster's storage."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = dagster_home(tmp_path / "lake")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, LakeSqliteEventLogStorage)
+        assert storage.supports_partition_subset_in_asset_materialization_planned_events
+        ours = _ranged_runs(instance)
+    (tmp_path / "dagster").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        assert not instance.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events
+        theirs = _ranged_runs(instance)
+    assert ours == theirs
+    assert ours["planned"][0] == [  # type: ignore[index]
+        ("tiny", key, '__ephemeral_asset_job__ intends to materialize asset ["tiny"]')
+        for key in RANGE_KEYS
+    ]
+    assert ours["status"][1] == dict.fromkeys(RANGE_KEYS, dg.AssetPartitionStatus.FAILED)  # type: ignore[index]
