@@ -183,10 +183,8 @@ def drain_all(
     keys = register_eventhub_partitions(instance, settings)
     ensure_pool_limit(instance, raw_events.op.pool)
     slots = max(1, min(parallelism or load_drain_parallelism(), len(keys)))
-    shares = [keys[slot::slots] for slot in range(slots)]
-    jobs = [
-        worker_job(" ".join(share), "drain", share, settings.data_dir) for share in shares if share
-    ]
+    shares = [share for slot in range(slots) if (share := keys[slot::slots])]
+    jobs = [worker_job(" ".join(share), "drain", share, settings.data_dir) for share in shares]
 
     def hear(name: str, message: dict[str, Any]) -> None:
         if listener is not None:
@@ -199,7 +197,7 @@ def drain_all(
         for run in (DrainRun(**m["drain"]) for m in outcome.messages if "drain" in m)
     }
     runs = []
-    for outcome, share in zip(outcomes, [share for share in shares if share], strict=True):
+    for outcome, share in zip(outcomes, shares, strict=True):
         for key in share:
             if key in found:
                 runs.append(found[key])

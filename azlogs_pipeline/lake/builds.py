@@ -23,11 +23,12 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
@@ -264,3 +265,23 @@ def partition_lock(data_dir: Path, area: str, key: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+T = TypeVar("T")
+
+
+def budget_runs(items: Iterable[T], size: Callable[[T], int], budget: int) -> Iterator[list[T]]:
+    """`items` in order, in runs whose `size`s add up to at most `budget` bytes: the batches of a
+    ranged build, which holds a whole batch's inputs at once (an item over the budget is a run of
+    its own)."""
+    run: list[T] = []
+    total = 0
+    for item in items:
+        bytes_ = size(item)
+        if run and total + bytes_ > budget:
+            yield run
+            run, total = [], 0
+        run.append(item)
+        total += bytes_
+    if run:
+        yield run

@@ -22,7 +22,7 @@ relational API, and the SQL files are code.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -128,21 +128,68 @@ def build_table_hour(
     """One table of the hour at `start` from its listed raw files, on `con` (a `connect()`
     session), under the hour's writer lock. A table with no raw file and no previous build of the
     hour is left alone (nothing to write or remove)."""
-    target = table_hour_file(data_dir, spec.name, start)
-    if not inputs and not target.parent.is_dir():
+    if not inputs and not table_hour_file(data_dir, spec.name, start).parent.is_dir():
         return HourResult(spec.name, start, 0, 0, 0)
     return _build_table(con, data_dir, spec, start, inputs)
 
 
-def table_manifest(
-    spec: TableSpec, start: datetime, inputs: Sequence[RawFile]
-) -> dict[str, object]:
-    """The manifest body of a table hour built from `inputs` (`lake.builds.replace_partition`)."""
-    return {
+def _build_table(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    spec: TableSpec,
+    start: datetime,
+    inputs: Sequence[RawFile],
+) -> HourResult:
+    """The table hour built from `inputs` (a query of its own)."""
+    files = [raw_hour_dir(data_dir, f.category, start) / f.name for f in inputs]
+    _register_raw(con, files, start)
+    records_per_category = _counts(con, f"SELECT category, count(*) FROM {RAW_RELATION} GROUP BY 1")
+    rows_per_category: dict[str, int] = {}
+
+    def write(tmp: Path) -> int:
+        _write(con, spec, tmp)
+        if spec.dedupes_by_key and not _ids_unique(con, tmp):
+            _register_raw(con, files, start, use_keys=False)
+            _write(con, spec, tmp)
+        written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
+        rows_per_category.update(_counts_of(written.fetchall()))
+        return sum(rows_per_category.values())
+
+    return replace_table_hour(
+        data_dir, spec, start, inputs, write, records_per_category, rows_per_category
+    )
+
+
+def replace_table_hour(
+    data_dir: Path,
+    spec: TableSpec,
+    start: datetime,
+    inputs: Sequence[RawFile],
+    write: Callable[[Path], int],
+    records_per_category: dict[str, int],
+    rows_per_category: dict[str, int],
+) -> HourResult:
+    """Replace the table hour at `start` with what `write` writes (`lake.builds.replace_partition`:
+    file, then the manifest of `inputs`) and say what was done. `rows_per_category` may be filled
+    by `write`: it is read after it ran."""
+    target = table_hour_file(data_dir, spec.name, start)
+    manifest = {
         "table": spec.name,
         "hour": hour_key(start),
         "inputs": sorted(f.entry() for f in inputs),
     }
+    replaced = replace_partition(data_dir, target, write, raw_digest(inputs), manifest)
+    return HourResult(
+        table=spec.name,
+        hour=start,
+        rows=replaced.rows,
+        files=len(inputs),
+        records_in=sum(records_per_category.values()),
+        records_per_category=records_per_category,
+        rows_per_category=rows_per_category,
+        path=replaced.path,
+        bytes_written=replaced.size,
+    )
 
 
 @cache
@@ -161,43 +208,6 @@ def connect(timezone: str = "UTC", scratch: Path | None = None) -> duckdb.DuckDB
     con = build_session([macros_sql()], timezone=timezone, scratch=scratch)
     con.execute("SET preserve_insertion_order = true")
     return con
-
-
-def _build_table(
-    con: duckdb.DuckDBPyConnection,
-    data_dir: Path,
-    spec: TableSpec,
-    start: datetime,
-    inputs: Sequence[RawFile],
-) -> HourResult:
-    files = [raw_hour_dir(data_dir, f.category, start) / f.name for f in inputs]
-    _register_raw(con, files, start)
-    records_per_category = _counts(con, f"SELECT category, count(*) FROM {RAW_RELATION} GROUP BY 1")
-    rows_per_category: dict[str, int] = {}
-
-    def write(tmp: Path) -> int:
-        _write(con, spec, tmp)
-        if spec.dedupes_by_key and not _ids_unique(con, tmp):
-            _register_raw(con, files, start, use_keys=False)
-            _write(con, spec, tmp)
-        written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
-        rows_per_category.update(_counts_of(written.fetchall()))
-        return sum(rows_per_category.values())
-
-    target = table_hour_file(data_dir, spec.name, start)
-    manifest = table_manifest(spec, start, inputs)
-    replaced = replace_partition(data_dir, target, write, raw_digest(inputs), manifest)
-    return HourResult(
-        table=spec.name,
-        hour=start,
-        rows=replaced.rows,
-        files=len(files),
-        records_in=sum(records_per_category.values()),
-        records_per_category=records_per_category,
-        rows_per_category=rows_per_category,
-        path=replaced.path,
-        bytes_written=replaced.size,
-    )
 
 
 def write_rows(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, path: Path) -> None:

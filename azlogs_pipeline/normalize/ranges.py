@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,17 +42,15 @@ import pyarrow as pa
 from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
     RawFile,
+    budget_runs,
     partition_lock,
-    raw_digest,
     raw_hour_inputs,
-    replace_partition,
 )
 from azlogs_pipeline.lake.paths import (
     hour_key,
     hour_start,
     raw_hour_dir,
     scratch_dir,
-    table_hour_file,
 )
 from azlogs_pipeline.lake.raw_schema import DEDUPE_KEY
 from azlogs_pipeline.lake.sessions import SqlError
@@ -63,7 +61,7 @@ from azlogs_pipeline.normalize.hour import (
     HourResult,
     build_table_hour,
     connect,
-    table_manifest,
+    replace_table_hour,
     write_rows,
 )
 from azlogs_pipeline.normalize.tables import SQL_PACKAGE, TABLES, TableSpec, table_spec
@@ -133,11 +131,11 @@ def _build_table(
     budget = range_bytes()
     for start, listing in listings.items():
         inputs = spec.inputs(listing)
-        if inputs and sum(f.size for f in inputs) <= budget // HOUR_SHARE:
+        if inputs and _inputs_bytes((start, inputs)) <= budget // HOUR_SHARE:
             small.append((start, inputs))
         else:
             results[start] = build_table_hour(con, data_dir, spec, start, inputs)
-    for batch in _batches(small, budget):
+    for batch in budget_runs(small, _inputs_bytes, budget):
         if len(batch) == 1:
             start, inputs = batch[0]
             results[start] = build_table_hour(con, data_dir, spec, start, inputs)
@@ -146,21 +144,8 @@ def _build_table(
     return {start: results[start] for start in listings}
 
 
-def _batches(
-    hours: list[tuple[datetime, list[RawFile]]], budget: int
-) -> Iterator[list[tuple[datetime, list[RawFile]]]]:
-    """`hours` in runs whose raw files take at most `budget` bytes together."""
-    batch: list[tuple[datetime, list[RawFile]]] = []
-    total = 0
-    for hour in hours:
-        size = sum(f.size for f in hour[1])
-        if batch and total + size > budget:
-            yield batch
-            batch, total = [], 0
-        batch.append(hour)
-        total += size
-    if batch:
-        yield batch
+def _inputs_bytes(hour: tuple[datetime, list[RawFile]]) -> int:
+    return sum(f.size for f in hour[1])
 
 
 def _build_range(
@@ -290,17 +275,6 @@ def _write_hour(
         write_rows(con, part.project(duckdb.StarExpression(exclude=[HOUR_COLUMN])), tmp)
         return rows
 
-    target = table_hour_file(data_dir, spec.name, start)
-    manifest = table_manifest(spec, start, inputs)
-    replaced = replace_partition(data_dir, target, write, raw_digest(inputs), manifest)
-    return HourResult(
-        table=spec.name,
-        hour=start,
-        rows=replaced.rows,
-        files=len(inputs),
-        records_in=sum(records_per_category.values()),
-        records_per_category=records_per_category,
-        rows_per_category=rows_per_category,
-        path=replaced.path,
-        bytes_written=replaced.size,
+    return replace_table_hour(
+        data_dir, spec, start, inputs, write, records_per_category, rows_per_category
     )

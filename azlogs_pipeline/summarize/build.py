@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from azlogs_pipeline.lake.builds import (
+    budget_runs,
     partition_lock,
     replace_partition,
     scan_built_hours,
@@ -247,19 +248,12 @@ def _batches(
 ) -> Iterator[list[datetime]]:
     """`windows` in runs whose partitions read at most `range_budget()` bytes of files together
     (a ranged query holds every partition's look-back rows at once)."""
-    budget = range_budget()
-    batch: list[datetime] = []
-    total = 0
-    for window_start in windows:
+
+    def size(window_start: datetime) -> int:
         start, end = partition_window(spec, window_start)
-        size = inputs.window_bytes(start - timedelta(hours=spec.lookback_hours), end)
-        if batch and total + size > budget:
-            yield batch
-            batch, total = [], 0
-        batch.append(window_start)
-        total += size
-    if batch:
-        yield batch
+        return inputs.window_bytes(start - timedelta(hours=spec.lookback_hours), end)
+
+    return budget_runs(windows, size, range_budget())
 
 
 def _build_batch(
