@@ -9,7 +9,14 @@ partition of the emulator (run in its own process, as a real service would be), 
 - ceiling: the SDK's receive callback taking each event's bytes and discarding them (how fast
   this machine delivers events to any SDK consumer at all), in a child process.
 
-Prints records/s, MB/s and peak RSS for both, and the ratio (issue 10's target: at least 2x).
+Two backlog layouts, each on its own partition, each drained by azlogs and by the naive consumer
+on the same bodies (`--layouts`): "spread", every event mixing records of 24 event-time hours and
+~20 categories (the pessimistic case: a flush writes a file for most of ~500 (category, hour)
+groups), and "ordered", events in event-time order with one category each, as a real backlog of
+diagnostic settings lies in Event Hubs (a flush touches ~10-20 groups).
+
+Prints records/s, MB/s, peak RSS, CPU per record and files per 1,000 records for both, the load
+average around each figure, and the ratio (issue 10's target: at least 2x).
 
 Then, end to end: `azlogs run` (drains, tables, summaries, catalog) over a 4-partition hub holding
 `--run-records` generated sign-ins (100 per event, spread over `--run-hours` event-time hours),
@@ -17,7 +24,7 @@ against the naive consumer draining the same hub alone (all partitions, one proc
 shipper would), each on its own consumer group's checkpoints (target: at least 3x).
 
     .venv/bin/python bench/bench_drain.py [--records 1000000] [--baseline-records 200000]
-        [--run-records 200000] [--run-hours 2]
+        [--layouts spread,ordered] [--rounds 1] [--run-records 200000] [--run-hours 2]
 """
 
 from __future__ import annotations
@@ -25,10 +32,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -39,6 +48,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import local_stack  # noqa: E402
 
+from azlogs_pipeline.ingest.records import extract_record_fields  # noqa: E402
 from azlogs_pipeline.local.generator import GeneratorOptions, generate  # noqa: E402
 
 HUB = "bench"
@@ -65,6 +75,7 @@ started, cpu0 = time.monotonic(), cpu()
 result = drain_partition(load_settings(), "bench", sys.argv[1])
 print(json.dumps({"seconds": time.monotonic() - started, "records": result.records,
                   "bytes": result.body_bytes, "events": result.events, "lag": result.lag_after,
+                  "files": result.files, "dead_letters": result.dead_letters,
                   "rss_mb": peak_rss_mb(), "cpu": cpu() - cpu0}))
 """
 )
@@ -91,7 +102,7 @@ from azure.eventhub import EventHubConsumerClient
 from azure.eventhub.extensions.checkpointstoreblob import BlobCheckpointStore
 limit = int(sys.argv[1]); out = sys.argv[2]
 hub = sys.argv[3] if len(sys.argv) > 3 else "bench"
-partition = {"partition_id": "0"} if hub == "bench" else {}
+partition = {"partition_id": sys.argv[4]} if len(sys.argv) > 4 else {}
 store = BlobCheckpointStore.from_connection_string(
     os.environ["AZLOGS_STORAGE_CONNECTION_STRING"], os.environ["AZLOGS_STORAGE_CONTAINER"])
 client = EventHubConsumerClient.from_connection_string(
@@ -153,13 +164,42 @@ no write, no checkpoint), on the same partition as the drain."""
 
 
 def realistic_bodies(count: int) -> list[bytes]:
-    """Distinct bodies of RECORDS_PER_EVENT generated records each (sign-ins, audit, risk...)."""
+    """Distinct bodies of RECORDS_PER_EVENT generated records each (sign-ins, audit, risk...),
+    the records of 24 event-time hours and ~20 categories mixed at random: the pessimistic layout
+    ("spread"), in which every flush touches most of the ~500 (category, hour) groups."""
     result = generate(GeneratorOptions(records=count * RECORDS_PER_EVENT, hours=24, seed=11))
     records = result.records
     return [
         orjson.dumps({"records": records[i : i + RECORDS_PER_EVENT]})
         for i in range(0, len(records) - RECORDS_PER_EVENT + 1, RECORDS_PER_EVENT)
     ]
+
+
+def ordered_bodies(count: int, backlog_records: int) -> list[bytes]:
+    """The layout of a real backlog ("ordered"): Event Hubs holds events in enqueue order, which for
+    Entra diagnostic settings is event-time order within minutes, and each event carries records of
+    one category. The same generator's records, sorted by event time and packed per category into
+    events of RECORDS_PER_EVENT as they fill; their time span is that of `count` events of a
+    backlog of `backlog_records` over 24 hours (the bodies are cycled to make up the backlog)."""
+    hours = 24 * min(1.0, count * RECORDS_PER_EVENT / max(1, backlog_records))
+    result = generate(GeneratorOptions(records=count * RECORDS_PER_EVENT, hours=hours, seed=11))
+    now = datetime.now(UTC)
+    timed = sorted(
+        ((fields.event_time, n), record)
+        for n, (fields, record) in enumerate(
+            (extract_record_fields(record, now), record) for record in result.records
+        )
+    )
+    filling: dict[str, list[dict[str, object]]] = {}
+    bodies = []
+    for _, record in timed:
+        members = filling.setdefault(str(record.get("category")), [])
+        members.append(record)
+        if len(members) == RECORDS_PER_EVENT:
+            bodies.append(orjson.dumps({"records": members}))
+            filling.pop(str(record.get("category")))
+    bodies.extend(orjson.dumps({"records": members}) for members in filling.values())
+    return bodies
 
 
 def sign_in_bodies(records: int, hours: float) -> list[bytes]:
@@ -230,10 +270,36 @@ def line(name: str, figures: dict[str, float]) -> str:
     )
 
 
+LAYOUT_PARTITIONS = {"spread": "0", "ordered": "3"}
+"""Partition 0 holds the pessimistic backlog (also the ceiling's), 3 the realistic one; 1 and 2
+the parallel drains'."""
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def measured(code: str, env: dict[str, str], *args: str) -> dict[str, float]:
+    """A child's figures with the load average before and after it."""
+    before = load_average()
+    figures = child(code, env, *args)
+    return {**figures, "load": f"{before}-{load_average()}"}  # type: ignore[dict-item]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--baseline-records", type=int, default=200_000)
+    parser.add_argument(
+        "--layouts",
+        default="spread,ordered",
+        help="backlog layouts to drain, each on its own partition with the naive consumer on the "
+        "same bodies: spread (24 hours x ~20 categories mixed in every event, the pessimistic "
+        "case) and/or ordered (event-time order, one category per event, as a real backlog)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="drain and baseline alternated this many times"
+    )
     parser.add_argument(
         "--parallel-records",
         type=int,
@@ -248,24 +314,36 @@ def main() -> None:
         help="sign-ins on a 4-partition hub for `azlogs run` end to end; 0 to skip",
     )
     parser.add_argument("--run-hours", type=float, default=2.0)
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the discarding consumer")
     args = parser.parse_args()
     events = args.records // RECORDS_PER_EVENT
+    layouts = [name for name in args.layouts.split(",") if name]
 
     with tempfile.TemporaryDirectory(prefix="azlogs-bench-") as tmp:
         work = Path(tmp)
         with local_stack(work, [HUB, RUN_HUB], partitions=4) as stack:
             conn = stack.eventhubs
-            bodies = realistic_bodies(min(events, 300))
-            size = sum(map(len, bodies)) / len(bodies)
-            print(
-                f"backlog: {events:,} events x {RECORDS_PER_EVENT} records, {size / 1e3:.0f} KB per event"
-            )
-            seconds = publish(conn, bodies, events)
-            print(f"published in {seconds:.1f} s ({events * size / seconds / 1e6:.0f} MB/s)")
+            bodies = {"spread": realistic_bodies(min(events, 300))}
+            if "ordered" in layouts:
+                bodies["ordered"] = ordered_bodies(min(events, 300), args.records)
+            for name in layouts:
+                size = sum(map(len, bodies[name])) / len(bodies[name])
+                print(
+                    f"backlog ({name}): {events:,} events x {RECORDS_PER_EVENT} records, "
+                    f"{size / 1e3:.0f} KB per event"
+                )
+                seconds = publish(conn, bodies[name], events, LAYOUT_PARTITIONS[name])
+                print(f"published in {seconds:.1f} s ({events * size / seconds / 1e6:.0f} MB/s)")
             from azure.storage.blob import BlobServiceClient
 
             service = BlobServiceClient.from_connection_string(stack.storage)
-            for name in ("ours", "baseline", "run", "naive-run"):
+            containers = ["ours", "run", "naive-run"] + [
+                f"{who}-{name}-{n}"
+                for who in ("ours", "baseline")
+                for name in layouts
+                for n in range(args.rounds)
+            ]
+            for name in containers:
                 service.create_container(name)
             env = {
                 "AZLOGS_EVENTHUB_CONNECTION_STRING": conn,
@@ -273,21 +351,39 @@ def main() -> None:
                 "AZLOGS_STORAGE_CONNECTION_STRING": stack.storage,
                 "AZLOGS_DATA_DIR": str(work / "data"),
             }
-            ceiling = child(DISCARD % RECORDS_PER_EVENT, env, str(events))
-            ours = child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"}, "0")
-            assert ours["records"] == events * RECORDS_PER_EVENT and ours["lag"] == 0, ours
-            (work / "baseline").mkdir()
-            base = child(
-                BASELINE,
-                {**env, "AZLOGS_STORAGE_CONTAINER": "baseline"},
-                str(args.baseline_records),
-                str(work / "baseline"),
-            )
+            ceiling = None
+            if not args.no_ceiling and "spread" in layouts:
+                ceiling = measured(DISCARD % RECORDS_PER_EVENT, env, str(events))
+            figures: list[tuple[str, dict[str, float], dict[str, float]]] = []
+            for n in range(args.rounds):
+                for name in layouts:
+                    partition = LAYOUT_PARTITIONS[name]
+                    data = work / f"data-{name}-{n}"
+                    ours = measured(
+                        OURS,
+                        {**env, "AZLOGS_STORAGE_CONTAINER": f"ours-{name}-{n}",
+                         "AZLOGS_DATA_DIR": str(data)},
+                        partition,
+                    )  # fmt: skip
+                    assert ours["events"] == events and ours["lag"] == 0, ours
+                    shutil.rmtree(data, ignore_errors=True)
+                    out = work / f"baseline-{name}-{n}"
+                    out.mkdir()
+                    base = measured(
+                        BASELINE,
+                        {**env, "AZLOGS_STORAGE_CONTAINER": f"baseline-{name}-{n}"},
+                        str(args.baseline_records),
+                        str(out),
+                        HUB,
+                        partition,
+                    )
+                    shutil.rmtree(out, ignore_errors=True)
+                    figures.append((f"{name} #{n + 1}", ours, base))
             parallel = None
             if args.parallel_records:
                 per_partition = args.parallel_records // RECORDS_PER_EVENT
                 for pid in ("1", "2"):
-                    publish(conn, bodies, per_partition, pid)
+                    publish(conn, bodies["spread"], per_partition, pid)
                 started = time.monotonic()
                 runs = [
                     start_child(OURS, {**env, "AZLOGS_STORAGE_CONTAINER": "ours"}, pid)
@@ -298,20 +394,27 @@ def main() -> None:
             end_to_end = None
             if args.run_records:
                 end_to_end = run_end_to_end(conn, env, work, args.run_records, args.run_hours)
-    print(line("ceiling", ceiling) + " (SDK receive, bytes discarded)")
-    print(f"  (CPU time of the discarding consumer: {per_record(ceiling)} per record)")
-    print(line("azlogs", ours))
-    print(f"  (CPU time of the drain process: {ours['cpu']:.1f} s, {per_record(ours)} per record)")
-    print(line("baseline", base))
-    print(
-        f"  (CPU time of the baseline process: {base['cpu']:.1f} s, {per_record(base)} per record)"
-    )
-    ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
-    print(f"ratio: azlogs is {ratio:.1f}x the baseline (records/s)")
-    reach = (ceiling["records"] / ceiling["seconds"]) / (base["records"] / base["seconds"])
-    print(
-        f"the ceiling is {reach:.1f}x the baseline: no SDK consumer drains faster on this machine"
-    )
+    if ceiling is not None:
+        print(line("ceiling", ceiling) + " (SDK receive, bytes discarded)")
+        print(f"  (CPU time of the discarding consumer: {per_record(ceiling)} per record)")
+    for name, ours, base in figures:
+        print(f"layout {name}:")
+        print(line("azlogs", ours))
+        print(
+            f"  (drain process: CPU {ours['cpu']:.1f} s, {per_record(ours)} per record, "
+            f"{ours['files']:,.0f} files, {ours['files'] / ours['records'] * 1000:.1f} per 1,000 "
+            f"records; load {ours['load']})"
+        )
+        print(line("baseline", base))
+        print(
+            f"  (baseline process: CPU {base['cpu']:.1f} s, {per_record(base)} per record; "
+            f"load {base['load']})"
+        )
+        ratio = (ours["records"] / ours["seconds"]) / (base["records"] / base["seconds"])
+        print(f"  ratio: azlogs is {ratio:.2f}x the baseline (records/s)")
+        if ceiling is not None:
+            reach = (ceiling["records"] / ceiling["seconds"]) / (base["records"] / base["seconds"])
+            print(f"  the ceiling is {reach:.1f}x this baseline")
     if parallel:
         records, seconds = parallel
         print(
