@@ -6,7 +6,7 @@ with the project's dagster.yaml), so `dagster dev` shows them with their metadat
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from azlogs_pipeline.config import (
 from azlogs_pipeline.errors import AzlogsError
 from azlogs_pipeline.instance import ensure_pool_limit
 from azlogs_pipeline.lake.reconcile import BuildPlan, plan_builds
+from azlogs_pipeline.normalize.ranges import range_bytes
 from azlogs_pipeline.owed import add_owed, settle
 from azlogs_pipeline.pool import GRACE_SECONDS, Job, Listener, Outcome, run_jobs
 from azlogs_pipeline.resources import AzlogsSettings
@@ -288,17 +289,25 @@ def _run_steps(
     return True
 
 
+def _ranges(hour_keys: Sequence[str], plan: BuildPlan) -> list[PartitionRange]:
+    """The hours in ranges of up to `MAX_HOURS_PER_RUN`, or of up to
+    `MAX_SPARSE_HOURS_PER_RUN` while their raw files fit one ranged table build's budget."""
+    return hour_ranges(hour_keys, plan.raw_bytes, range_bytes())
+
+
 def build_pending(
     instance: dg.DagsterInstance, data_dir: Path, on_run: OnRun | None = None
 ) -> list[BuildRun]:
     """Build everything the lake says needs building, oldest first, in few runs: the table hours
-    (with their hourly summaries) in ranges of up to `MAX_HOURS_PER_RUN` hours, then the hourly
+    (with their hourly summaries) in ranges of up to `MAX_HOURS_PER_RUN` hours (more when they
+    are small: `_ranges`), then the hourly
     summary partitions that follow from them (look-backs), then the days of the daily summaries;
     again while some waited for a summary they read (built in the round before).
     ``on_run`` hears of each run as it ends; when it returns False, no further run starts."""
     runs: list[BuildRun] = []
     tables = [normalized_tables, *HOURLY_SUMMARY_ASSETS]
-    steps = [(tables, keys, HOURS_KIND) for keys in hour_ranges(lake_plan(data_dir).table_hours)]
+    plan = lake_plan(data_dir)
+    steps = [(tables, keys, HOURS_KIND) for keys in _ranges(plan.table_hours, plan)]
     if not _run_steps(steps, instance, data_dir, on_run, runs):
         return runs
     for _ in range(len(HOURLY_SUMMARY_ASSETS) + 1):  # a summary read by another: a round each
@@ -306,7 +315,7 @@ def build_pending(
         steps = [
             ([asset], keys, SUMMARY_KIND)
             for asset in HOURLY_SUMMARY_ASSETS
-            for keys in hour_ranges(plan.summary_hours([key.path[-1] for key in asset.keys]))
+            for keys in _ranges(plan.summary_hours([key.path[-1] for key in asset.keys]), plan)
         ]
         daily = [key.path[-1] for asset in DAILY_SUMMARY_ASSETS for key in asset.keys]
         steps += [

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from azlogs_pipeline.lake.builds import (
+    RawFile,
     raw_digest,
     scan_built_days,
     scan_built_hours,
@@ -57,6 +58,8 @@ class BuildPlan:
     """Summary partitions that need building once their table hours are built."""
     out_of_range: tuple[str, ...] = ()
     """Hours with raw files outside the existing partitions: reported, built once they exist."""
+    raw_bytes: dict[str, int] = field(default_factory=dict)
+    """Hour key -> bytes of its raw files (every category), as listed: what a build reads."""
 
     @property
     def waiting(self) -> int:
@@ -81,7 +84,10 @@ class BuildPlan:
 
 def expected_table_digests(data_dir: Path) -> dict[str, dict[str, str]]:
     """Table -> hour key -> digest of the raw inputs present now (hours with inputs only)."""
-    raw = scan_raw(data_dir)
+    return _expected(scan_raw(data_dir))
+
+
+def _expected(raw: dict[str, list[RawFile]]) -> dict[str, dict[str, str]]:
     expected: dict[str, dict[str, str]] = {spec.name: {} for spec in TABLES}
     for key, files in raw.items():
         for spec in TABLES:
@@ -125,7 +131,8 @@ def plan_builds(data_dir: Path, first_hour: datetime, last_hour: datetime) -> Bu
     """Which table hours and summary partitions need building, with hours limited to the
     partitions [first_hour, last_hour] (both included) that exist."""
     first, last = hour_key(hour_start(first_hour)), hour_key(hour_start(last_hour))
-    expected = expected_table_digests(data_dir)
+    raw = scan_raw(data_dir)
+    expected = _expected(raw)
     pending: set[str] = set()
     for spec in TABLES:
         want = expected[spec.name]
@@ -165,7 +172,8 @@ def plan_builds(data_dir: Path, first_hour: datetime, last_hour: datetime) -> Bu
         differing[summary.name] = differs
         if ready:
             summaries[summary.name] = tuple(ready)
-    return BuildPlan(tuple(table_hours), summaries, waiting, tuple(outside))
+    sizes = {key: sum(f.size for f in files) for key, files in raw.items()}
+    return BuildPlan(tuple(table_hours), summaries, waiting, tuple(outside), sizes)
 
 
 def _any_within(keys: list[str], start_key: str, end_key: str) -> bool:
