@@ -8,7 +8,11 @@ of that hour. Building an hour twice gives the same rows in the same order (a by
 ordered by `(event_time, record_id)`, or for a table that dedupes by the raw `dedupe_key`
 (`TableSpec.dedupes_by_key`, signin_logs) in the order its SQL gives, the raw files' order (files
 by name, rows as landed) for records without other versions. DuckDB keeps that order, with any
-number of threads, because the session preserves insertion order.
+number of threads, because the session preserves insertion order and that part of the plan has no
+join (a hash join hands on its rows in the order its threads finish them): which records share a
+key is a column of `raw_hour` (`SHARED_KEY`), computed before the table's query. The exception to
+byte identity: such a table's hour of `PARALLEL_MIN_RECORDS` or more is written on two threads,
+whose row groups are cut by timing (the same rows, the same order, other bytes).
 
 An hour that yields no rows for a table has no table-hour file: a previous file is removed (an
 hour whose raw records were all removed must not keep stale rows). The catalog's views still
@@ -21,6 +25,8 @@ relational API, and the SQL files are code.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +37,8 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+from duckdb.func import PythonUDFType
 
 from azlogs_pipeline.config import load_build_memory_mb
 from azlogs_pipeline.lake.builds import (
@@ -50,7 +58,14 @@ from azlogs_pipeline.lake.paths import (
 from azlogs_pipeline.lake.raw_schema import DEDUPE_KEY, RAW_RECORDS_SCHEMA
 from azlogs_pipeline.lake.sessions import build_session, query_arrow, relation
 from azlogs_pipeline.lake.storage import LakePath
-from azlogs_pipeline.normalize.tables import TABLES, TableSpec, macros_sql, table_spec
+from azlogs_pipeline.normalize.tables import (
+    SQL_PACKAGE,
+    TABLES,
+    TableSpec,
+    macros_sql,
+    table_spec,
+)
+from azlogs_pipeline.sql_files import read_sql
 from azlogs_pipeline.vocabulary import SCHEMA_VERSION
 
 RAW_RELATION = "raw_hour"
@@ -67,6 +82,23 @@ STREAMING_MIN_MB = 512
 from the raw scan to the Parquet writer: both at work at once need about 150-250 MB (raw row groups
 of up to a drain's flush, the writer's row group). Below it the rows are staged in a DuckDB table
 first (spilled to scratch when they do not fit), as the sort of the other tables does."""
+PARALLEL_MIN_RECORDS = 50_000
+"""Records from which a table that dedupes by key is built on more than one thread (1,000,000
+sign-ins: 15.1-15.6 s on one thread, 8.9-9.6 s on two, on a quiet machine: bench/README.md). DuckDB's parallel writer cuts
+row groups where its threads' batches end, so such an hour's rebuilt file has the same rows in the
+same order but may differ in bytes; below it (every hour a range builds too) it is byte-identical."""
+STREAMING_MB_PER_THREAD = 512
+"""Budget per DuckDB thread of a streamed build (`STREAMING_MIN_MB`): each thread holds a raw row
+group and its parsed rows, no hash table or sort over the hour (two threads of a 1,000,000-record
+hour peak at about 820 MB of RSS, of a 200,000-record one at 580 MB). The sessions' `MEMORY_MB_PER_THREAD` is for the sorts and windows."""
+RANKED_ROW_BYTES = 2048
+"""About what one parsed sign-in row takes in DuckDB (1.1-1.8 KB): a streamed build whose ranked
+records (the versions of multi-record sign-ins, windowed and sorted) would fill more than a
+quarter of the budget runs on one thread (its window and sort spill reliably there)."""
+SHARED_KEY = "shared_key"
+"""The column of `raw_hour` of a table that dedupes by key: whether another record of the hour has
+the record's `dedupe_key` (NULL counted as one key)."""
+SHARED_KEY_FUNCTION = "azlogs_shared_key"
 STAGED_TABLE = "staged_rows"
 WRITTEN_VIEW = "table_rows"
 TABLES_AREA = "tables"
@@ -142,15 +174,16 @@ def _build_table(
 ) -> HourResult:
     """The table hour built from `inputs` (a query of its own)."""
     files = [raw_hour_dir(data_dir, f.category, start) / f.name for f in inputs]
-    _register_raw(con, files, start)
+    ranked = _register_raw(con, files, start, spec)
     records_per_category = _counts(con, f"SELECT category, count(*) FROM {RAW_RELATION} GROUP BY 1")
     rows_per_category: dict[str, int] = {}
 
     def write(tmp: Path) -> int:
-        _write(con, spec, tmp)
+        records = sum(records_per_category.values())
+        _write(con, spec, tmp, records, ranked)
         if spec.dedupes_by_key and not _ids_unique(con, tmp):
-            _register_raw(con, files, start, use_keys=False)
-            _write(con, spec, tmp)
+            ranked_again = _register_raw(con, files, start, spec, use_keys=False)
+            _write(con, spec, tmp, records, ranked_again)
         written = con.read_parquet(str(tmp)).aggregate("category, count(*)", "category")
         rows_per_category.update(_counts_of(written.fetchall()))
         return sum(rows_per_category.values())
@@ -198,7 +231,7 @@ def table_schema(table: str) -> pa.Schema:
     process and table: a summary build asks only for the tables it reads."""
     spec = table_spec(table)
     with connect() as con:
-        _register_raw(con, [], None)
+        _register_raw(con, [], None, spec)
         return _run(con, spec).schema.with_metadata(_metadata(spec))
 
 
@@ -225,20 +258,30 @@ def write_rows(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, pa
         con.execute(f"DROP VIEW IF EXISTS {WRITTEN_VIEW}")
 
 
-def _write(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, records: int, ranked: int
+) -> None:
+    """The table's rows to `path`. A table that dedupes by key (`ranked` of its `records` are
+    versions of multi-record events) is written on one thread (the same bytes every build),
+    staged below `STREAMING_MIN_MB`; streamed from `PARALLEL_MIN_RECORDS` records on
+    `STREAMING_MB_PER_THREAD`'s threads (the same rows in the same order)."""
     if not spec.dedupes_by_key:
         write_rows(con, _relation(con, spec), path)
         return
+    budget = load_build_memory_mb()
+    streams = 1
+    if records >= PARALLEL_MIN_RECORDS and ranked * RANKED_ROW_BYTES <= budget * 1024 * 1024 // 4:
+        streams = max(1, min(os.cpu_count() or 1, budget // STREAMING_MB_PER_THREAD))
     threads = con.execute("SELECT current_setting('threads')").fetchone()
-    con.execute("SET threads = 1")  # same bytes each build: two threads cut row groups by timing
+    con.execute("SET threads = $threads", {"threads": streams})
     try:
-        staged = load_build_memory_mb() < STREAMING_MIN_MB
-        if staged:
+        if budget < STREAMING_MIN_MB:
             query = f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS\n{_query(spec)}"
             relation(con, query, f"normalization SQL of table {spec.name!r}")
-        write_rows(con, con.table(STAGED_TABLE) if staged else _relation(con, spec), path)
-        if staged:
+            write_rows(con, con.table(STAGED_TABLE), path)
             con.execute(f"DROP TABLE {STAGED_TABLE}")
+        else:
+            write_rows(con, _relation(con, spec), path)
     finally:
         con.execute("SET threads = $threads", {"threads": threads[0] if threads else 1})
 
@@ -253,12 +296,14 @@ def _register_raw(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[LakePath],
     start: datetime | None,
+    spec: TableSpec,
     use_keys: bool = True,
-) -> None:
+) -> int:
     """Expose the raw records of `files` within the hour at `start` as the view `raw_hour`.
 
     Its `dedupe_key` is NULL (unknown) in the rows of raw files written before that column
-    existed, and in every row without ``use_keys``."""
+    existed, and in every row without ``use_keys``. For a table that dedupes by key it has the
+    column `SHARED_KEY` too; returns how many records share their key (0 for other tables)."""
     if files:
         relation = con.read_parquet(
             [str(f) for f in files], hive_partitioning=False, union_by_name=True
@@ -276,6 +321,53 @@ def _register_raw(
     else:
         relation = con.from_arrow(RAW_RECORDS_SCHEMA.empty_table())
     relation.create_view(RAW_RELATION, replace=True)
+    if not spec.dedupes_by_key:
+        return 0
+    return _register_shared_keys(con, relation)
+
+
+def _register_shared_keys(con: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelation) -> int:
+    """Redefine `raw_hour` (the view of `raw`) with its `SHARED_KEY` column: a constant when no
+    key or every key is shared, else a lookup of the shared keys (pyarrow's hash set, as a
+    function over DuckDB's vectors: a join would not keep the rows' order on two threads).
+    Returns how many records share their key."""
+    shared = query_arrow(con, read_sql(SQL_PACKAGE, "_shared_keys.sql"), "the shared dedupe keys")
+    ranked = int(pc.sum(shared["records"]).as_py() or 0)
+    if ranked == 0:
+        column = "false"
+    elif shared.num_rows == 1 and ranked == _count(con):
+        column = "true"
+    else:
+        lookup = pc.SetLookupOptions(value_set=shared["split_key"].combine_chunks())
+        _define_function(
+            con,
+            SHARED_KEY_FUNCTION,
+            lambda keys: pc.is_in(keys, options=lookup),
+        )
+        column = f"{SHARED_KEY_FUNCTION}(coalesce({DEDUPE_KEY}, ''))"
+    raw.project(f"*, {column} AS {SHARED_KEY}").create_view(RAW_RELATION, replace=True)
+    return ranked
+
+
+def _define_function(
+    con: duckdb.DuckDBPyConnection, name: str, function: Callable[[pa.Array], pa.Array]
+) -> None:
+    """(Re)define `name` on `con`: a VARCHAR -> BOOLEAN function over Arrow vectors."""
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.remove_function(name)
+    con.create_function(
+        name,
+        function,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("BOOLEAN"),
+        type=PythonUDFType.ARROW,
+        side_effects=False,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT count(*) FROM {RAW_RELATION}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _query(spec: TableSpec) -> str:

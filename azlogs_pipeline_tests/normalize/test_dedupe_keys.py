@@ -14,7 +14,7 @@ import pytest
 
 from azlogs_pipeline.lake.paths import raw_root, table_hour_file
 from azlogs_pipeline.lake.raw_schema import DEDUPE_KEY
-from azlogs_pipeline.normalize import build_hour
+from azlogs_pipeline.normalize import build_hour, hour
 from azlogs_pipeline_tests.normalize.raw_fixtures import build_rows, write_raw
 from azlogs_pipeline_tests.normalize.test_signin_logs import POLICY_A, POLICY_B, interactive
 
@@ -88,3 +88,22 @@ def test_two_threads_write_the_same_file(tmp_path: Path, monkeypatch: pytest.Mon
         build_hour(tmp_path, HOUR, ["signin_logs"])
         built.append(target.read_bytes())
     assert built[0] == built[1] == built[2]
+
+
+def test_a_large_hour_on_two_threads_has_the_same_rows_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many raw files (two threads read them at once), some sign-ins sent twice (the ranked
+    # branch), most once: from PARALLEL_MIN_RECORDS records the hour is built on two threads.
+    for n in range(24):
+        signins = [interactive(f"f{n}-{i}") for i in range(400)]
+        write_raw(tmp_path, [*signins, interactive(f"f{n}-0"), interactive("twice")])
+    target = table_hour_file(tmp_path, "signin_logs", HOUR)
+    monkeypatch.setenv("AZLOGS_BUILD_MEMORY_MB", "1024")
+    built = []
+    for threshold in (10**9, 1):  # one thread, then two
+        monkeypatch.setattr(hour, "PARALLEL_MIN_RECORDS", threshold)
+        build_hour(tmp_path, HOUR, ["signin_logs"])
+        built.append(pq.read_table(target))
+    assert built[1].num_rows == 24 * 400 + 1
+    assert built[1].to_pylist() == built[0].to_pylist()

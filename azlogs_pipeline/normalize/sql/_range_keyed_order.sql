@@ -6,13 +6,8 @@
 SELECT q.*
 FROM ({rows}) AS q
 LEFT JOIN (
-    SELECT _azlogs_hour, record_id, bool_or(shared) AS shared, min(_azlogs_position) AS position
-    FROM (
-        SELECT
-            _azlogs_hour, record_id, _azlogs_position,
-            count(*) OVER (PARTITION BY _azlogs_hour, coalesce(dedupe_key, '')) > 1 AS shared
-        FROM _range_raw
-    ) AS keyed
+    SELECT _azlogs_hour, record_id, bool_or(shared_key) AS shared, min(_azlogs_position) AS position
+    FROM _range_raw
     GROUP BY _azlogs_hour, record_id
 ) AS p USING (_azlogs_hour, record_id)
 ORDER BY

@@ -2,7 +2,9 @@
 -- ServicePrincipalSignInLogs, ManagedIdentitySignInLogs, ADFSSignInLogs and look-alikes
 -- (any category ending in SignInLogs, e.g. MicrosoftServicePrincipalSignInLogs).
 --
--- Input: `raw_hour`, the raw-lake rows of these categories for one event-time hour.
+-- Input: `raw_hour`, the raw-lake rows of these categories for one event-time hour, with the column
+-- `shared_key`: whether another record of the hour has the record's `dedupe_key` (NULL counted as
+-- one key; normalize/hour.py computes it with _shared_keys.sql, ranges with _range_raw.sql).
 --
 -- Parsing. Each JSON record is parsed ONCE with json_transform into a struct of the fields used
 -- here (every leaf read as VARCHAR, then TRY_CAST: numbers sent as strings such as "50126" or
@@ -29,30 +31,24 @@
 --
 -- Only the records that may be versions of one sign-in go through that ranking: those whose raw
 -- `dedupe_key` (the drain's copy of the id, else the record_id: lake/raw_schema.py) another record
--- of the hour shares. Every other record is the only version of its sign-in and passes straight
--- from the parse to the output, in the raw files' order (no window, no sort over the hour); the
--- ranked ones follow, by (event_time, record_id). A NULL key (raw files written before the column
+-- of the hour shares (`shared_key`). Every other record is the only version of its sign-in and
+-- passes straight from the parse to the output, in the raw files' order (no window, no sort over
+-- the hour); the ranked ones follow, by (event_time, record_id). A NULL key (raw files written before the column
 -- existed) is unknown: all such records are ranked together, as every record once was. Keys only
 -- choose the path: the build checks the ids it wrote are unique (normalize/hour.py), and builds
 -- the hour again with every key NULL when they are not.
-WITH multi_keys AS (
-    SELECT coalesce(dedupe_key, '') AS split_key
+WITH split AS NOT MATERIALIZED (
+    -- Decided before the parse, so each branch below parses only its own records. `shared_key`
+    -- is a column (not a join: a join would hand the rows on in the order its threads finish
+    -- them); when no key is shared it is the constant false and the ranked branch is empty
+    -- without reading the raw files a second time.
+    SELECT * EXCLUDE (shared_key), false AS ranked_key
     FROM raw_hour
-    GROUP BY split_key
-    HAVING count(*) > 1
-),
-
-split AS NOT MATERIALIZED (
-    -- Decided before the parse, so each branch below parses only its own records. The ranked
-    -- ones are a semi join on the shared keys: when no key is shared (sign-ins sent once), its
-    -- build side is empty and DuckDB skips that branch's read of the raw files altogether.
-    SELECT *, false AS ranked_key
-    FROM raw_hour
-    WHERE coalesce(dedupe_key, '') NOT IN (SELECT split_key FROM multi_keys)
+    WHERE NOT shared_key
     UNION ALL
-    SELECT *, true AS ranked_key
+    SELECT * EXCLUDE (shared_key), true AS ranked_key
     FROM raw_hour
-    WHERE coalesce(dedupe_key, '') IN (SELECT split_key FROM multi_keys)
+    WHERE shared_key
 ),
 
 parsed AS NOT MATERIALIZED (
