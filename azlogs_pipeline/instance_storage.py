@@ -24,20 +24,41 @@ planned_events`, a switch of Dagster's event log storages) and stores it as the 
 Dagster would have sent one by one, one per partition, in one transaction per database: the same
 rows, so the UI and the daemon's automation still see every hour of the range planned, in
 progress, failed or materialized.
+
+The step of a ranged run then reports one materialization per partition: Dagster hands them to the
+storage as one batch (`store_event_batch`) only when event batching is on, which it reads from
+`DAGSTER_EVENT_BATCH_SIZE`, process-wide (every instance of the process, whatever its storage).
+This storage turns batching on for the instance it belongs to only (`register_instance`) and
+stores a batch in one transaction per database, one insert of all its events: the rows
+`store_event` writes for each, in the same order, with the asset's row as the last event leaves
+it (as Dagster's PostgreSQL storage does). Each batch is one step output's partitions, stored
+before the step goes on; a failed batch write is stored event by event (Dagster's fallback).
 """
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
 import sqlalchemy.exc as db_exc
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationPlanned,
+)
 from dagster._core.event_api import EventHandlerFn
-from dagster._core.events import AssetMaterializationPlannedData, DagsterEvent, DagsterEventType
+from dagster._core.events import (
+    AssetMaterializationPlannedData,
+    DagsterEvent,
+    DagsterEventType,
+)
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import AssetKeyTable
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import (
+    AssetCheckExecutionsTable,
+    AssetKeyTable,
+    SqlEventLogStorageTable,
+)
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
@@ -45,14 +66,18 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 )
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool, StaticPool
 from watchdog.events import FileSystemEvent
 from watchdog.observers import Observer
 
 INSERT_ROWS = 500
-"""Planned events per insert statement (7 values a row: within SQLite's limit of variables)."""
+"""Events per insert statement (7 values a row: within SQLite's limit of variables)."""
+BATCHED_EVENTS = frozenset(
+    {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION}
+)
+"""What `store_event_batch` stores in one transaction (others: event by event)."""
 OPEN_RUN_DATABASES = 4
 """Run databases kept open besides the index (each is one file handle, plus its -wal and -shm)."""
 
@@ -121,6 +146,59 @@ class LakeSqliteEventLogStorage(SqliteEventLogStorage):
             with self.index_transaction() as conn:
                 event_id = conn.execute(statement).lastrowid  # the last row's
                 self._store_asset_event(conn, chunk[-1], event_id)  # as the last leaves it
+
+    def register_instance(self, instance: Any) -> None:
+        """Turn Dagster's event batching on for `instance` (see module) when it has the switch;
+        without it (another Dagster version), events are stored one by one, as before."""
+        super().register_instance(instance)
+        if hasattr(type(instance), "_get_event_batch_size"):
+            setattr(instance, "_get_event_batch_size", lambda: INSERT_ROWS)  # noqa: B010
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """The materializations (or observations) of one step's partitions (see module), each
+        as `store_event` stores it, in one insert per database."""
+        runs = {event.run_id for event in events}
+        if len(runs) != 1 or any(
+            event.dagster_event_type not in BATCHED_EVENTS for event in events
+        ):
+            super().store_event_batch(events)
+            return
+        for first in range(0, len(events), INSERT_ROWS):
+            chunk = events[first : first + INSERT_ROWS]
+            statement = self.prepare_insert_event_batch(chunk)  # serialized once, for both
+            with self.run_connection(chunk[0].run_id) as conn:
+                conn.execute(statement)
+            with self.index_transaction() as conn:
+                returned = conn.execute(statement.returning(SqlEventLogStorageTable.c.id))
+                event_ids = [int(row[0]) for row in returned]
+                self._store_asset_event_tags(conn, chunk, event_ids)
+                last = {event.get_dagster_event().asset_key: n for n, event in enumerate(chunk)}
+                for n in sorted(last.values()):  # each asset's row as its last event leaves it
+                    self._store_asset_event(conn, chunk[n], event_ids[n])
+
+    def _store_asset_check_evaluation_planned(
+        self, event: EventLogEntry, event_id: int | None
+    ) -> None:
+        """Dagster's rows, one per partition of the run, with the event serialized once for all
+        of them: Dagster serializes it again for every row (a ranged run of 336 hours spent
+        0.9 ms a row, 28 checks x 336 rows)."""
+        planned = event.get_dagster_event().event_specific_data
+        assert isinstance(planned, AssetCheckEvaluationPlanned)
+        subset = planned.partitions_subset
+        keys: list[str | None] = list(subset.get_partition_keys()) if subset else [None]
+        common = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": event.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event": serialize_value(event),
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+        }
+        with self.index_connection() as conn:  # one statement, executed for every row
+            conn.execute(
+                AssetCheckExecutionsTable.insert(), [{**common, "partition": key} for key in keys]
+            )
 
     def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
         """Dagster's, but the asset's row is updated first and inserted only when missing: its

@@ -7,11 +7,13 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from azlogs_pipeline.instance import dagster_home
 from azlogs_pipeline.instance_storage import LakeSqliteEventLogStorage
@@ -122,6 +124,19 @@ with warnings.catch_warnings():
         raise RuntimeError(f"no hours today ({len(context.partition_keys)})")
 
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", category=dg.BetaWarning)
+
+    @dg.asset(
+        partitions_def=HOURS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=[dg.AssetCheckSpec("has_hours", asset="checked")],
+    )
+    def checked(context: dg.AssetExecutionContext) -> Iterator[object]:
+        yield dg.MaterializeResult(metadata={"hours": len(context.partition_keys)})
+        yield dg.AssetCheckResult(check_name="has_hours", passed=True)
+
+
 RANGE = {
     "dagster/asset_partition_range_start": "2026-11-01-00:00",
     "dagster/asset_partition_range_end": "2026-11-01-05:00",
@@ -133,7 +148,9 @@ def _ranged_runs(instance: dg.DagsterInstance) -> dict[str, object]:
     """A ranged run that succeeds and one that fails; what the instance says of them."""
     good = dg.materialize([tiny], instance=instance, tags=RANGE)
     bad = dg.materialize([broken], instance=instance, tags=RANGE, raise_on_error=False)
-    assert good.success and not bad.success
+    with_check = dg.materialize([checked], instance=instance, tags=RANGE)
+    again = dg.materialize([tiny], instance=instance, tags=RANGE)
+    assert good.success and not bad.success and with_check.success and again.success
 
     def planned(run_id: str) -> list[tuple[str, str | None, str]]:
         records = instance.get_records_for_run(
@@ -148,24 +165,47 @@ def _ranged_runs(instance: dg.DagsterInstance) -> dict[str, object]:
             instance.get_status_by_partition(asset.key, RANGE_KEYS, HOURS)
             for asset in (tiny, broken)
         ],
-        "materialized": sorted(
-            r.partition_key or "" for r in instance.fetch_materializations(tiny.key, 100).records
-        ),
+        "materialized": [
+            (
+                r.storage_id,
+                r.run_id == again.run_id,
+                r.partition_key,
+                r.asset_materialization.metadata if r.asset_materialization else None,
+                sorted((r.asset_materialization.tags or {}) if r.asset_materialization else {}),
+            )
+            for asset in (tiny, checked)
+            for r in instance.fetch_materializations(asset.key, 100).records
+        ],
+        "latest": [
+            (r.asset_entry.last_materialization_record.storage_id, r.asset_entry.last_run_id)  # type: ignore[union-attr]
+            == (
+                instance.fetch_materializations(asset.key, 1).records[0].storage_id,
+                run,
+            )
+            for asset, run in ((tiny, again.run_id), (checked, with_check.run_id))
+            for r in instance.get_asset_records([asset.key])
+        ],
+        "checks": [
+            (c.partition, c.status, c.run_id == with_check.run_id)
+            for c in instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(checked.key, "has_hours"), limit=100
+            )
+        ],
         "run_events": [
             [
                 r.event_log_entry.dagster_event_type
                 for r in instance.get_records_for_run(run).records
             ]
-            for run in (good.run_id, bad.run_id)
+            for run in (good.run_id, bad.run_id, with_check.run_id, again.run_id)
         ],
     }
     for asset in (tiny, broken):
         info = instance.event_log_storage.get_latest_planned_materialization_info(
             asset.key, RANGE_KEYS[3]
         )
-        assert info is not None and info.run_id == (good if asset is tiny else bad).run_id
+        assert info is not None and info.run_id == (again if asset is tiny else bad).run_id
         (record,) = instance.get_asset_records([asset.key])
-        assert record.asset_entry.last_run_id == (good if asset is tiny else bad).run_id
+        assert record.asset_entry.last_run_id == (again if asset is tiny else bad).run_id
     return found
 
 
@@ -173,20 +213,39 @@ def _ranged_runs(instance: dg.DagsterInstance) -> dict[str, object]:
 def test_a_ranged_run_is_planned_per_partition_as_with_dagsters_own_storage(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """One planned event per asset of a ranged run (`store_event` expands it): the same events per
-    partition, and the same per-partition status (materialized, failed), as Dagster's storage."""
+    """One planned event per asset of a ranged run (`store_event` expands it) and its partitions'
+    materializations stored as batches: the same events per partition, the same per-partition
+    status (materialized, failed), materialization records, asset rows and check executions as
+    Dagster's storage (which stores them one by one)."""
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     home = dagster_home(tmp_path / "lake")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    (tmp_path / "dagster").mkdir()
+    with (
+        dg.DagsterInstance.from_config(str(home)) as instance,
+        dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as dagsters,
+    ):
         storage = instance.event_log_storage
         assert isinstance(storage, LakeSqliteEventLogStorage)
         assert storage.supports_partition_subset_in_asset_materialization_planned_events
+        batches: list[list[str]] = []
+        store_batch = storage.store_event_batch
+
+        def heard(events: Sequence[EventLogEntry]) -> None:
+            batches.append([e.get_dagster_event().event_type_value for e in events])
+            store_batch(events)
+
+        monkeypatch.setattr(storage, "store_event_batch", heard)
         ours = _ranged_runs(instance)
-    (tmp_path / "dagster").mkdir()
-    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
-        assert not instance.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events
-        theirs = _ranged_runs(instance)
+        materialized = [b for b in batches if set(b) == {"ASSET_MATERIALIZATION"}]
+        assert [len(b) for b in materialized] == [6, 6, 6], batches  # tiny, checked, tiny again
+        # batching is this instance's own: another one in the same process stores event by event
+        assert not dagsters._is_batch_writing_enabled()
+        assert not dagsters.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events
+        theirs = _ranged_runs(dagsters)
     assert ours == theirs
+    planned_checks = [c for c in ours["checks"] if c[1] == AssetCheckExecutionRecordStatus.PLANNED]  # type: ignore[attr-defined]
+    assert sorted(c[0] for c in planned_checks) == RANGE_KEYS  # a row per partition of the run
     assert ours["planned"][0] == [  # type: ignore[index]
         ("tiny", key, '__ephemeral_asset_job__ intends to materialize asset ["tiny"]')
         for key in RANGE_KEYS
